@@ -1,0 +1,1 @@
+"""The benchmark harness: model zoo -> export -> time / evaluate -> store."""

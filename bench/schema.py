@@ -1,0 +1,107 @@
+"""The benchmark store's tables, declared as migrations (see dlradar.db).
+
+bench_runs     one invocation of `bench run` / `bench eval` with its environment
+bench_results  one measured (or evaluated) configuration of a run, failed ones included
+bench_samples  the raw steady-state latency of every iteration of a result
+bench_peaks    the machine's measured FP32 GEMM peak and memory bandwidth (roofline ceilings)
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from dlradar.db import migration
+
+
+@migration("bench", 1, "bench runs, results, samples, peaks")
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE bench_peaks (
+            id INTEGER PRIMARY KEY,
+            measured_at TEXT NOT NULL,
+            gflops REAL NOT NULL,
+            gflops_size INTEGER NOT NULL,
+            gflops_threads INTEGER NOT NULL,
+            bandwidth_gbs REAL NOT NULL,
+            bandwidth_kind TEXT NOT NULL,
+            bandwidth_threads INTEGER NOT NULL,
+            sizes TEXT NOT NULL DEFAULT '[]',
+            threads TEXT NOT NULL DEFAULT '[]',
+            probes TEXT NOT NULL DEFAULT '[]',
+            environment TEXT NOT NULL DEFAULT '{}'
+        );
+
+        CREATE TABLE bench_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'run',
+            profile TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            environment TEXT NOT NULL DEFAULT '{}',
+            git_commit TEXT,
+            peak_id INTEGER REFERENCES bench_peaks(id),
+            config TEXT NOT NULL DEFAULT '{}',
+            message TEXT
+        );
+        CREATE INDEX bench_runs_started ON bench_runs(started_at);
+
+        CREATE TABLE bench_results (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            model TEXT NOT NULL,
+            family TEXT,
+            task TEXT,
+            backend TEXT NOT NULL,
+            device TEXT NOT NULL,
+            dtype TEXT NOT NULL DEFAULT 'float32',
+            batch_size INTEGER NOT NULL,
+            threads_intra INTEGER,
+            threads_inter INTEGER,
+            params INTEGER,
+            flops INTEGER,
+            macs INTEGER,
+            flop_method TEXT,
+            exporter TEXT,
+            providers TEXT,
+            status TEXT NOT NULL,
+            stage TEXT,
+            error TEXT,
+            latency_count INTEGER,
+            latency_mean REAL,
+            latency_p50 REAL,
+            latency_p90 REAL,
+            latency_p95 REAL,
+            latency_p99 REAL,
+            latency_stdev REAL,
+            latency_iqr REAL,
+            latency_min REAL,
+            latency_max REAL,
+            stopped_by TEXT,
+            throughput_per_s REAL,
+            peak_memory_mb REAL,
+            cuda_peak_memory_mb REAL,
+            build_s REAL,
+            export_s REAL,
+            session_s REAL,
+            first_call_ms REAL,
+            parity_max_abs_diff REAL,
+            achieved_gflops REAL,
+            fraction_of_peak REAL,
+            noisy INTEGER,
+            eval_metrics TEXT,
+            config TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX bench_results_run ON bench_results(run_id);
+        CREATE INDEX bench_results_model ON bench_results(model, backend, device, batch_size);
+
+        CREATE TABLE bench_samples (
+            result_id INTEGER NOT NULL REFERENCES bench_results(id) ON DELETE CASCADE,
+            iteration INTEGER NOT NULL,
+            ms REAL NOT NULL,
+            PRIMARY KEY (result_id, iteration)
+        ) WITHOUT ROWID;
+        """
+    )

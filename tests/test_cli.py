@@ -1,0 +1,127 @@
+"""The console command: documentation of every command, formats, exit codes, config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from dlradar.cli import cli
+
+DESIGN_PAPER_FIELDS = {
+    "id", "arxiv_id", "doi", "title", "authors", "abstract", "venue", "year", "published",
+    "categories", "url", "pdf_url", "sources", "families",
+}  # fmt: skip
+
+
+def _walk(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += _walk(command, f"{prefix}{name} ")
+    return found
+
+
+def test_every_command_is_documented_with_an_example(runner: CliRunner) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, command in _walk(cli):
+        result = runner.invoke(cli, [*name.split(), "--help"])
+        assert result.exit_code == 0, name
+        assert command.help, f"`dlradar {name}` has no help text"
+        if not isinstance(command, click.Group) or not command.commands:
+            assert "Example" in result.output, f"`dlradar {name} --help` shows no example"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"`dlradar {name} {param.opts[0]}` has no help"
+        if " " not in name:
+            assert f"dlradar {name}" in readme, f"README does not document `dlradar {name}`"
+
+
+def test_papers_jsonl_has_the_contract_fields(
+    runner: CliRunner, real: Path, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "x.db")
+    files = [str(p) for p in sorted((real / "arxiv_daily_jsonl").glob("*.jsonl"))]
+    result = runner.invoke(cli, ["import", *files, "--db", db])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["papers", "--db", db, "--format", "jsonl", "--limit", "3"])
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert len(lines) == 3
+    for paper in lines:
+        assert paper.keys() >= DESIGN_PAPER_FIELDS
+        assert isinstance(paper["authors"], list) and isinstance(paper["categories"], list)
+        assert paper["sources"] == ["jsonl"]
+    result = runner.invoke(cli, ["papers", "--db", db, "--limit", "0", "--format", "csv"])
+    assert len(result.output.splitlines()) > 1118  # header + rows (abstract-free columns)
+    for fmt in ("table", "json"):
+        assert runner.invoke(cli, ["papers", "--db", db, "--format", fmt]).exit_code == 0
+
+
+def test_failures_exit_1_with_one_line_and_usage_errors_exit_2(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "x.db")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a paper file")
+    result = runner.invoke(cli, ["import", str(bad), "--db", db])
+    assert result.exit_code == 1
+    assert "bad.txt: not a format dlradar reads" in result.output
+    result = runner.invoke(cli, ["paper", "9999.99999", "--db", db])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no paper '9999.99999' in the database"
+    assert runner.invoke(cli, ["papers", "--year", "twenty"]).exit_code == 2
+    assert runner.invoke(cli, ["papers", "--format", "xml"]).exit_code == 2
+
+
+def test_db_resolution_env_and_default(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = runner.invoke(cli, ["config", "show", "--format", "json"])
+    rows = {r["setting"]: r for r in json.loads(result.output)}
+    assert rows["database"]["value"] == str(tmp_path / "data" / "dlradar.db")
+    monkeypatch.setenv("DLRADAR_DB", str(tmp_path / "env.db"))
+    rows = {
+        r["setting"]: r
+        for r in json.loads(runner.invoke(cli, ["config", "show", "--format", "json"]).output)
+    }
+    assert rows["database"] == {
+        "setting": "database",
+        "value": str(tmp_path / "env.db"),
+        "origin": "env DLRADAR_DB",
+    }
+
+
+def test_config_precedence(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "dlradar.toml").write_text(
+        '[arxiv]\ndays = 3\ncategories = ["cs.LG"]\n[smtp]\nport = 25\n'
+    )
+    monkeypatch.setenv("DLRADAR_SMTP_PORT", "2525")
+    monkeypatch.setenv("DLRADAR_SMTP_PASSWORD", "hunter2")
+    result = runner.invoke(cli, ["config", "show", "--format", "json"])
+    rows = {r["setting"]: r for r in json.loads(result.output)}
+    assert rows["arxiv.days"]["value"] == 3 and rows["arxiv.days"]["origin"].startswith("file")
+    assert rows["arxiv.page_size"]["origin"] == "default"
+    assert rows["smtp.port"] == {
+        "setting": "smtp.port",
+        "value": 2525,
+        "origin": "env DLRADAR_SMTP_PORT",
+    }
+    assert rows["smtp.password"]["value"] == "(set)"
+    assert "hunter2" not in result.output
+    (tmp_path / "dlradar.toml").write_text("[smtp]\npassword = 'x'\n")
+    result = runner.invoke(cli, ["config", "show"])
+    assert result.exit_code == 1
+    assert "secret: set DLRADAR_SMTP_PASSWORD instead" in result.output
+
+
+def test_offline_run_loads_the_catalogue(runner: CliRunner, tmp_path: Path) -> None:
+    pytest.importorskip("tracker.catalogue", reason="catalogue data not written yet")
+    result = runner.invoke(cli, ["run", "--offline", "--no-bench", "--no-dashboard"])
+    assert "[2/7] landmark catalogue" in result.output
+    assert (tmp_path / "data" / "dlradar.db").exists()

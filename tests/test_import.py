@@ -1,0 +1,82 @@
+"""`dlradar import` on real and generated files: detection, counts, idempotence, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlite_utils
+
+from dlradar.errors import FormatError
+from tracker.importer import detect_format, import_file
+from tracker.query import PaperFilter, count_papers, get_paper
+from tracker.synthetic import write_snapshot
+
+
+def test_real_daily_listings_import_once(db: sqlite_utils.Database, real: Path) -> None:
+    files = sorted((real / "arxiv_daily_jsonl").glob("*.jsonl"))
+    assert len(files) == 2
+    results = [import_file(db, f) for f in files]
+    assert [r.counts.seen for r in results] == [679, 569]
+    assert db["papers"].count == 1118  # each file repeats lines; the two days overlap in none
+    again = [import_file(db, f) for f in files]
+    assert sum(r.counts.new for r in again) == 0
+    assert db["papers"].count == 1118
+    paper = get_paper(db, "2505.18291")
+    assert (
+        paper["title"] == "InstructPart: Task-Oriented Part Segmentation with Instruction Reasoning"
+    )
+    assert paper["authors"][:2] == ["Zifu Wan", "Yaqi Xie"]
+    assert paper["categories"] == ["cs.CV", "cs.RO"]
+    assert paper["published"] == "2025-05-27"  # the listing date from the file name
+    assert "\n" not in paper["abstract"]
+    assert count_papers(db, PaperFilter(search="segmentation")) > 10
+
+
+def test_snapshot_format(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path / "snapshot.json", 250)
+    assert detect_format(path) == "arxiv-snapshot"
+    result = import_file(db, path)
+    assert (result.counts.seen, result.counts.new, result.status) == (250, 250, "ok")
+    row = db.execute(
+        "SELECT arxiv_version, published, updated, year FROM papers LIMIT 1"
+    ).fetchone()
+    assert row[0] >= 1 and row[1] and row[2] and row[3]
+    assert import_file(db, path).counts.new == 0
+
+
+def test_bad_lines_are_warnings_and_good_lines_are_kept(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    good = {"id": "2501.00001", "title": "A paper", "summary": "Text.", "authors": ["A B"]}
+    path = tmp_path / "papers.jsonl"
+    path.write_text(
+        json.dumps(good) + "\n" + "{not json}\n" + json.dumps([1, 2]) + "\n"
+        + json.dumps({**good, "id": "2501.00002", "title": "Another"}) + "\n"
+        + '{"id": "2501.00003", "title": "cut o'
+    )  # fmt: skip
+    result = import_file(db, path)
+    assert result.counts.new == 2
+    assert result.status == "ok"
+    assert len(result.warnings) == 3
+    assert "line 2: invalid JSON" in result.warnings[0]
+    assert "line 5" in result.warnings[2] and "truncated" in result.warnings[2]
+
+
+def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    try:
+        detect_format(path)
+    except FormatError as exc:
+        assert "notes.txt: not a format dlradar reads" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected FormatError")
+
+
+def test_empty_file_is_not_an_error(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = import_file(db, path, fmt="jsonl")
+    assert result.status == "empty"
+    assert "holds no papers" in result.summary()

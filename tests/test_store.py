@@ -1,0 +1,153 @@
+"""Deduplication, merge precedence, FTS consistency and migrations of the paper store."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from dlradar.db import applied_versions, apply_migrations, transaction
+from tracker.query import PaperFilter, count_papers, find_papers, get_paper
+from tracker.record import PaperRecord
+from tracker.store import PaperStore
+
+
+def _add(db: sqlite_utils.Database, *records: PaperRecord) -> tuple[int, int, int]:
+    with transaction(db):
+        counts = PaperStore(db).add(list(records))
+    return counts.seen, counts.new, counts.updated
+
+
+def preprint(**overrides: object) -> PaperRecord:
+    fields: dict[str, object] = {
+        "source": "arxiv-api",
+        "source_id": "1706.03762",
+        "title": "Attention Is All You Need",
+        "abstract": "The dominant sequence transduction models are based on recurrent networks.",
+        "authors": ["Ashish Vaswani", "Noam Shazeer"],
+        "arxiv_id": "1706.03762",
+        "arxiv_version": 5,
+        "venue": "arXiv",
+        "year": 2017,
+        "published": "2017-06-12",
+        "categories": ["cs.CL", "cs.LG"],
+    }
+    fields.update(overrides)
+    return PaperRecord(**fields)  # type: ignore[arg-type]
+
+
+def proceedings(**overrides: object) -> PaperRecord:
+    fields: dict[str, object] = {
+        "source": "neurips",
+        "source_id": "3f5ee243547dee91fbd053c1c4a845aa",
+        "title": "Attention is All you Need",
+        "abstract": "",
+        "authors": ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"],
+        "venue": "NeurIPS",
+        "year": 2017,
+        "published": "2017-12-04",
+        "url": "https://proceedings.neurips.cc/paper/2017/hash/3f5ee243547dee91fbd053c1c4a845aa-Abstract.html",
+    }
+    fields.update(overrides)
+    return PaperRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_rerun_never_duplicates(db: sqlite_utils.Database) -> None:
+    assert _add(db, preprint()) == (1, 1, 0)
+    assert _add(db, preprint()) == (1, 0, 0)
+    assert _add(db, preprint(), preprint()) == (2, 0, 0)
+    assert db["papers"].count == 1
+    assert db["paper_sources"].count == 1
+
+
+def test_proceedings_venue_wins_over_preprint_and_keeps_arxiv_fields(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())
+    assert _add(db, proceedings()) == (1, 0, 1)  # matched by title + first author
+    paper = get_paper(db, "1706.03762")
+    assert paper["venue"] == "NeurIPS"
+    assert paper["title"] == "Attention is All you Need"
+    assert paper["authors"] == ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
+    # The proceedings record had no abstract: the preprint's stays.
+    assert paper["abstract"].startswith("The dominant sequence")
+    assert paper["published"] == "2017-06-12"  # the earliest appearance
+    assert paper["categories"] == ["cs.CL", "cs.LG"]
+    assert sorted(paper["sources"]) == ["arxiv-api", "neurips"]
+    # A later preprint record does not take the venue back.
+    _add(db, preprint(arxiv_version=7))
+    paper = get_paper(db, "1706.03762")
+    assert paper["venue"] == "NeurIPS"
+    assert paper["arxiv_version"] == 7
+
+
+def test_matching_by_doi_and_openreview_id(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(doi="10.5555/3295222.3295349"))
+    _add(db, proceedings(title="A different title entirely here", doi="10.5555/3295222.3295349"))
+    _add(
+        db,
+        proceedings(
+            source="openreview", source_id="abc", openreview_id="abcXYZ", title="X Y", authors=[]
+        ),
+    )
+    _add(
+        db,
+        proceedings(source="pmlr", source_id="p1", openreview_id="abcXYZ", title="Z", authors=[]),
+    )
+    assert db["papers"].count == 2
+
+
+def test_same_title_different_first_author_stays_apart(db: sqlite_utils.Database) -> None:
+    _add(db, preprint())
+    _add(db, preprint(source_id="9999.99999", arxiv_id="9999.99999", authors=["Someone Else"]))
+    assert db["papers"].count == 2
+
+
+def test_identifier_owned_by_another_paper_is_not_stolen(db: sqlite_utils.Database) -> None:
+    _add(db, preprint())
+    _add(
+        db,
+        preprint(source_id="2001.00001", arxiv_id="2001.00001", title="Other paper", doi="10.1/x"),
+    )
+    # This record matches the first paper by arXiv id but carries the second paper's DOI.
+    _add(db, preprint(doi="10.1/x"))
+    assert get_paper(db, "1706.03762")["doi"] is None
+    assert get_paper(db, "2001.00001")["doi"] == "10.1/x"
+
+
+def test_fts_follows_updates(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(abstract="About recurrent networks."))
+    assert count_papers(db, PaperFilter(search="recurrent")) == 1
+    _add(db, proceedings(abstract="About self-attention only."))
+    assert count_papers(db, PaperFilter(search="recurrent")) == 0
+    assert count_papers(db, PaperFilter(search="self-attention")) == 1
+    db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_filters(db: sqlite_utils.Database) -> None:
+    _add(db, preprint())
+    bert = "BERT: Pre-training of Deep Bidirectional Transformers"
+    _add(db, preprint(source_id="1810.04805", arxiv_id="1810.04805", title=bert,
+                      authors=["Jacob Devlin"], published="2018-10-11", year=2018,
+                      categories=["cs.CL"]))  # fmt: skip
+    titles = lambda f: [p["title"] for p in find_papers(db, f)]  # noqa: E731
+    assert titles(PaperFilter(year_from=2018)) == [
+        "BERT: Pre-training of Deep Bidirectional Transformers"
+    ]
+    assert titles(PaperFilter(categories=("cs.LG",))) == ["Attention Is All You Need"]
+    assert titles(PaperFilter(author="devlin")) == [
+        "BERT: Pre-training of Deep Bidirectional Transformers"
+    ]
+    assert titles(PaperFilter(since="2017-01-01", until="2017-12-31")) == [
+        "Attention Is All You Need"
+    ]
+    assert len(titles(PaperFilter(venues=("arxiv",)))) == 2
+    assert titles(PaperFilter(search='Bidirectional "pre-training": -')) == [
+        "BERT: Pre-training of Deep Bidirectional Transformers"
+    ]
+
+
+def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
+    versions = applied_versions(db)
+    assert versions["tracker"] >= 1
+    assert apply_migrations(db) == []
+    assert applied_versions(db) == versions
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

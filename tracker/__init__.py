@@ -1,0 +1,1 @@
+"""The paper tracker: sources -> parse -> normalise -> deduplicate -> tag -> store."""

@@ -1,0 +1,302 @@
+"""The tracker's commands: run, import, fetch, papers, paper, runs, catalogue, config."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dlradar.config import load_settings
+from dlradar.db import open_db, resolve_db_path
+from dlradar.errors import DlradarError
+from dlradar.options import config_option, db_option, format_option
+from dlradar.output import render
+from tracker import fetching, landmarks, query
+from tracker.ingest import RunResult
+from tracker.sources import FORMAT_MODULES
+
+PAPER_COLUMNS = ("id", "published", "venue", "families", "title", "authors")
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"\r{message}", err=True, nl=False)
+
+
+def _report(result: RunResult) -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(result.summary(), err=True)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMAT_MODULES)),
+    default=None,
+    help="Force the file format instead of detecting it from the content.",
+)
+@db_option
+def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None) -> None:
+    """Import saved source files (directories are read recursively).
+
+    Reads arXiv API responses, listing feeds, OAI-PMH responses, the bulk arXiv metadata
+    snapshot, JSON lines of papers, PMLR records and BibTeX, NeurIPS pages and OpenReview
+    responses, with the same parsers that `fetch` uses. Re-importing never duplicates a paper.
+
+    \b
+    Examples:
+      dlradar import ../shared/data/real/arxiv_daily_jsonl/*.jsonl
+      dlradar import arxiv-metadata-oai-snapshot.json --format arxiv-snapshot
+    """
+    from tracker.importer import import_paths
+
+    db = open_db(db_path)
+    failures = 0
+    for outcome in import_paths(db, list(paths), fmt=fmt, progress=_progress):
+        if isinstance(outcome, DlradarError):
+            failures += 1
+            click.echo(f"Error: {outcome}", err=True)
+        else:
+            _report(outcome)
+            failures += outcome.status in ("failed", "partial")
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("papers")
+@click.option("--family", "families", multiple=True, help="Architecture family id (repeatable).")
+@click.option("--venue", "venues", multiple=True, help="Venue, e.g. NeurIPS, ICML, arXiv.")
+@click.option("--year", type=str, default=None, help="A year (2024) or a range (2020-2024).")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Published on or after."
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Published on or before."
+)
+@click.option("--category", "categories", multiple=True, help="arXiv category, e.g. cs.LG.")
+@click.option("--author", default=None, help="Part of an author's name.")
+@click.option("--search", "-s", default=None, help="Full-text search of title and abstract.")
+@click.option("--curated", is_flag=True, default=False, help="Only landmark catalogue papers.")
+@click.option("--limit", type=int, default=50, show_default=True, help="0 = all.")
+@format_option()
+@db_option
+def papers_command(
+    families: tuple[str, ...],
+    venues: tuple[str, ...],
+    year: str | None,
+    since: Any,
+    until: Any,
+    categories: tuple[str, ...],
+    author: str | None,
+    search: str | None,
+    curated: bool,
+    limit: int,
+    fmt: str,
+    db_path: str | None,
+) -> None:
+    """List stored papers, newest first (by relevance with --search).
+
+    \b
+    Examples:
+      dlradar papers --family transformer --year 2025 --limit 20
+      dlradar papers --search "state space model" --category cs.LG --format jsonl
+      dlradar papers --venue NeurIPS --year 2020-2024 --author Hinton --format csv
+    """
+    year_from, year_to = _year_range(year)
+    f = query.PaperFilter(
+        families=families,
+        venues=venues,
+        year_from=year_from,
+        year_to=year_to,
+        since=since.date().isoformat() if since else None,
+        until=until.date().isoformat() if until else None,
+        categories=categories,
+        author=author,
+        search=search,
+        curated=True if curated else None,
+    )
+    rows = query.find_papers(open_db(db_path), f, limit=max(limit, 0))
+    if fmt in ("json", "jsonl"):
+        for row in rows:
+            row.pop("family_evidence", None)
+    click.echo(render(rows, fmt, PAPER_COLUMNS), nl=False)
+
+
+def _year_range(text: str | None) -> tuple[int | None, int | None]:
+    if not text:
+        return None, None
+    try:
+        if "-" in text:
+            start, end = text.split("-", 1)
+            return int(start), int(end)
+        return int(text), int(text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r}: expected YYYY or YYYY-YYYY", param_hint="--year"
+        ) from exc
+
+
+@click.command("paper")
+@click.argument("paper_id")
+@format_option("json")
+@db_option
+def paper_command(paper_id: str, fmt: str, db_path: str | None) -> None:
+    """Show one paper with its sources and the evidence of its families.
+
+    PAPER_ID is the numeric id, an arXiv id, a DOI or an OpenReview id.
+
+    \b
+    Example:
+      dlradar paper 1706.03762
+    """
+    row = query.get_paper(open_db(db_path), paper_id)
+    click.echo(render([row], fmt, PAPER_COLUMNS), nl=False)
+
+
+@click.command("runs")
+@click.option("--source", default=None, help="Only runs of this source.")
+@click.option("--limit", type=int, default=20, show_default=True, help="0 = all.")
+@format_option()
+@db_option
+def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) -> None:
+    """List fetch and import runs, newest first, with counts, errors and cursors.
+
+    \b
+    Example:
+      dlradar runs --source arxiv-api --limit 5
+    """
+    rows = fetching.list_runs(open_db(db_path), source=source, limit=limit)
+    columns = ("id", "source", "scope", "started_at", "status", "seen", "new", "updated", "message")
+    click.echo(render(rows, fmt, columns), nl=False)
+
+
+@click.command("catalogue")
+@click.option("--load", is_flag=True, help="Store the catalogue in the database.")
+@click.option("--stage", default=None, type=click.Choice(landmarks.STAGES), help="Only this stage.")
+@format_option()
+@db_option
+def catalogue_command(load: bool, stage: str | None, fmt: str, db_path: str | None) -> None:
+    """List the curated landmark papers of the learning path (or --load them).
+
+    \b
+    Examples:
+      dlradar catalogue --stage cnns
+      dlradar catalogue --load
+    """
+    if load:
+        _report(landmarks.load_into(open_db(db_path)))
+        return
+    rows = [
+        {
+            "key": lm.key,
+            "year": lm.year,
+            "venue": lm.venue,
+            "stage": lm.stage,
+            "families": list(lm.families),
+            "arxiv_id": lm.arxiv_id,
+            "title": lm.title,
+            "authors": list(lm.authors),
+            "note": lm.note,
+        }
+        for lm in landmarks.load_catalogue()
+        if stage is None or lm.stage == stage
+    ]
+    click.echo(render(rows, fmt, ("key", "year", "venue", "stage", "families", "title")), nl=False)
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect the effective configuration."""
+
+
+@config_group.command("show")
+@config_option
+@format_option()
+@db_option
+def config_show(config_path: str | None, fmt: str, db_path: str | None) -> None:
+    """Print every setting, its value, and where it came from (default, file, env, flag).
+
+    \b
+    Example:
+      DLRADAR_ARXIV_DAYS=3 dlradar config show
+    """
+    settings = load_settings(config_path)
+    rows = [
+        {
+            "setting": "database",
+            "value": str(resolve_db_path(db_path)),
+            "origin": _db_origin(db_path),
+        }
+    ]
+    rows += settings.rows()
+    click.echo(render(rows, fmt, ("setting", "value", "origin")), nl=False)
+
+
+def _db_origin(db_path: str | None) -> str:
+    import os
+
+    if db_path:
+        return "flag --db"
+    return "env DLRADAR_DB" if os.environ.get("DLRADAR_DB") else "default"
+
+
+@click.command("run")
+@click.option("--offline", is_flag=True, help="Skip every network fetch.")
+@click.option("--days", type=int, default=None, help="arXiv window in days (default 7).")
+@click.option("--no-bench", is_flag=True, help="Skip the quick benchmark profile.")
+@click.option("--no-dashboard", is_flag=True, help="Do not serve the dashboard at the end.")
+@config_option
+@db_option
+def run_command(
+    offline: bool,
+    days: int | None,
+    no_bench: bool,
+    no_dashboard: bool,
+    config_path: str | None,
+    db_path: str | None,
+) -> None:
+    """The main job: catalogue, fetch the last week of arXiv, tag, bench, digest, dashboard.
+
+    Each step that fails prints a one-line reason and the job carries on with what is stored.
+
+    \b
+    Examples:
+      dlradar run
+      dlradar run --offline --no-dashboard
+    """
+    from tracker.job import run_main_job
+
+    settings = load_settings(config_path)
+    settings.override("arxiv", "days", days)
+    ok = run_main_job(
+        open_db(db_path),
+        settings,
+        offline=offline,
+        bench=not no_bench,
+        serve=not no_dashboard,
+        say=lambda line: click.echo(line, err=True),
+    )
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
+def _today() -> date:
+    return date.today()
+
+
+COMMANDS: list[click.Command] = [
+    run_command,
+    fetching.fetch_group,
+    import_command,
+    papers_command,
+    paper_command,
+    runs_command,
+    catalogue_command,
+    config_group,
+]

@@ -1,0 +1,151 @@
+"""Normalisation shared by every parser: arXiv ids, titles, dates, authors, dedup keys."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+# New-style ids (0704.0001 onwards, 4 or 5 digits after the dot) and old-style archive/YYMMNNN.
+_NEW_ID = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
+_OLD_ID = re.compile(r"([a-z][a-z.\-]*/\d{7})(?:v(\d+))?", re.IGNORECASE)
+_ID_PREFIX = re.compile(
+    r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:|arxiv:)", re.I
+)
+
+
+def split_arxiv_id(raw: str | None) -> tuple[str | None, int | None]:
+    """'http://arxiv.org/abs/2202.12139v3' -> ('2202.12139', 3); unversioned ids give None."""
+    if not raw:
+        return None, None
+    text = _ID_PREFIX.sub("", raw.strip())
+    text = text.removesuffix(".pdf")
+    for pattern in (_NEW_ID, _OLD_ID):
+        match = pattern.fullmatch(text)
+        if match:
+            version = int(match.group(2)) if match.group(2) else None
+            return match.group(1), version
+    return None, None
+
+
+_TEX_COMMANDS = re.compile(
+    r"\\(?:emph|textbf|textit|texttt|mathrm|mathbf|mathcal|text|bf|it|rm|tt)\s*"
+)
+_TEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHtcdbk]\s*\{?([A-Za-z])\}?")
+_ACCENT_MARK = {
+    "`": "\u0300",
+    "'": "\u0301",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+}
+_WS = re.compile(r"\s+")
+
+
+def _replace_accent(match: re.Match[str]) -> str:
+    command = match.group(0)[1]
+    mark = _ACCENT_MARK.get(command, "")
+    return unicodedata.normalize("NFC", match.group(1) + mark)
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse whitespace (arXiv wraps abstracts at ~80 columns) and strip the ends."""
+    if not text:
+        return ""
+    return _WS.sub(" ", text).strip()
+
+
+def clean_title(title: str | None) -> str:
+    """Remove TeX markup that arXiv and PMLR titles carry ({FLOP}s, \\emph{x}, $...$, accents)."""
+    if not title:
+        return ""
+    text = _TEX_ACCENT.sub(_replace_accent, title)
+    text = _TEX_COMMANDS.sub("", text)
+    text = text.replace("\\&", "&").replace("~", " ")
+    # Keep math content but drop its delimiters; drop grouping braces.
+    text = text.replace("$", "").replace("{", "").replace("}", "")
+    text = text.replace("\\", "")
+    return clean_text(text)
+
+
+def ascii_fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def title_key(title: str, authors: list[str]) -> str:
+    """Dedup key: the title reduced to lowercase ASCII words, plus the first author's surname."""
+    words = _NON_ALNUM.sub(" ", ascii_fold(clean_title(title)).lower()).strip()
+    surname = ""
+    if authors:
+        first = authors[0]
+        surname = first.split(",")[0] if "," in first else (first.split() or [""])[-1]
+        surname = _NON_ALNUM.sub("", ascii_fold(surname).lower())
+    return f"{words}|{surname}"
+
+
+def clean_author(name: str) -> str:
+    """'Abnar, Samira' -> 'Samira Abnar'; whitespace and TeX accents cleaned."""
+    text = clean_title(name)
+    if text.count(",") == 1:
+        family, given = (part.strip() for part in text.split(","))
+        if family and given and not given.lower().startswith(("jr", "sr", "ii", "iii")):
+            text = f"{given} {family}"
+    return text
+
+
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|;)\s*")
+
+
+def split_authors(text: str) -> list[str]:
+    """'A. One, B. Two and C. Three' -> ['A. One', 'B. Two', 'C. Three'] (arXiv listing style)."""
+    return [clean_author(a) for a in _AUTHOR_SPLIT.split(clean_text(text)) if a.strip()]
+
+
+def iso_date(value: object) -> str | None:
+    """Any date-ish value (ISO string, RFC 822 string, datetime, date, struct) as YYYY-MM-DD."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if match:
+        return f"{match.group(1)}-{match.group(2)}-{match.group(3)}"
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    match = re.fullmatch(r"(\d{4})", text)
+    if match:
+        return f"{match.group(1)}-01-01"
+    return None
+
+
+def year_of(iso: str | None) -> int | None:
+    return int(iso[:4]) if iso else None
+
+
+def normalize_doi(doi: str | None) -> str | None:
+    if not doi:
+        return None
+    text = doi.strip().lower()
+    text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", text)
+    return text.split()[0] if text else None
+
+
+def arxiv_urls(arxiv_id: str) -> tuple[str, str]:
+    return f"https://arxiv.org/abs/{arxiv_id}", f"https://arxiv.org/pdf/{arxiv_id}"

@@ -1,0 +1,208 @@
+"""Reads papers back: the filters of `dlradar papers`, full-text search, and paper details."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from dlradar.errors import NotFoundError
+from tracker.normalize import normalize_doi, split_arxiv_id
+
+
+@dataclass(frozen=True)
+class PaperFilter:
+    """Every filter of `dlradar papers`; empty fields do not filter."""
+
+    families: tuple[str, ...] = ()
+    venues: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    since: str | None = None  # ISO date, inclusive, on `published`
+    until: str | None = None  # ISO date, inclusive
+    categories: tuple[str, ...] = ()
+    author: str | None = None
+    search: str | None = None
+    curated: bool | None = None
+    source: str | None = None
+
+
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query: each word quoted (so `-`, `:` or `AND` are literal)."""
+    words = re.findall(r"[\w][\w'.+-]*", text, flags=re.UNICODE)
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _where(f: PaperFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.families:
+        marks = ",".join("?" * len(f.families))
+        clauses.append(f"p.id IN (SELECT paper_id FROM paper_families WHERE family IN ({marks}))")
+        params.extend(f.families)
+    if f.venues:
+        clauses.append("(" + " OR ".join("p.venue = ? COLLATE NOCASE" for _ in f.venues) + ")")
+        params.extend(f.venues)
+    if f.year_from is not None:
+        clauses.append("p.year >= ?")
+        params.append(f.year_from)
+    if f.year_to is not None:
+        clauses.append("p.year <= ?")
+        params.append(f.year_to)
+    if f.since:
+        clauses.append("p.published >= ?")
+        params.append(f.since)
+    if f.until:
+        clauses.append("p.published <= ?")
+        params.append(f.until)
+    if f.categories:
+        marks = ",".join("?" * len(f.categories))
+        clauses.append(
+            f"p.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
+        )
+        params.extend(f.categories)
+    if f.author:
+        clauses.append(
+            "p.id IN (SELECT paper_id FROM paper_authors WHERE name LIKE ? COLLATE NOCASE)"
+        )
+        params.append(f"%{f.author}%")
+    if f.curated is not None:
+        clauses.append("p.curated = ?")
+        params.append(int(f.curated))
+    if f.source:
+        clauses.append("p.id IN (SELECT paper_id FROM paper_sources WHERE source = ?)")
+        params.append(f.source)
+    return clauses, params
+
+
+def find_papers(
+    db: sqlite_utils.Database, f: PaperFilter, *, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Papers matching `f`, newest first, or by relevance (bm25) when searching."""
+    clauses, params = _where(f)
+    if f.search and fts_query(f.search):
+        sql = (
+            "SELECT p.*, bm25(papers_fts, 3.0, 1.0) AS score FROM papers_fts"
+            " JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ?"
+        )
+        params = [fts_query(f.search), *params]
+        sql += "".join(f" AND {c}" for c in clauses) + " ORDER BY score"
+    else:
+        sql = "SELECT p.*, NULL AS score FROM papers p"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY p.published IS NULL, p.published DESC, p.id DESC"
+    if limit:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    cursor = db.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    return _with_lists(db, rows)
+
+
+def count_papers(db: sqlite_utils.Database, f: PaperFilter) -> int:
+    clauses, params = _where(f)
+    if f.search and fts_query(f.search):
+        sql = (
+            "SELECT COUNT(*) FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid"
+            " WHERE papers_fts MATCH ?" + "".join(f" AND {c}" for c in clauses)
+        )
+        params = [fts_query(f.search), *params]
+    else:
+        sql = "SELECT COUNT(*) FROM papers p" + (
+            " WHERE " + " AND ".join(clauses) if clauses else ""
+        )
+    return int(db.execute(sql, params).fetchone()[0])
+
+
+def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> dict[str, Any]:
+    """One paper by its numeric id or its arXiv id, DOI or OpenReview id."""
+    text = str(paper_id).strip()
+    params: list[Any]
+    if text.isdigit():
+        sql, params = "SELECT *, NULL AS score FROM papers WHERE id = ?", [int(text)]
+    else:
+        arxiv_id, _ = split_arxiv_id(text)
+        sql = (
+            "SELECT *, NULL AS score FROM papers WHERE arxiv_id = ? OR doi = ? OR openreview_id = ?"
+        )
+        params = [arxiv_id or text, normalize_doi(text) or text, text]
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFoundError(f"no paper {text!r} in the database")
+    columns = [d[0] for d in cursor.description]
+    return _with_lists(db, [dict(zip(columns, row, strict=True))])[0]
+
+
+def _with_lists(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add authors, categories, sources, families (and their evidence) to each paper row."""
+    if not rows:
+        return rows
+    ids = [r["id"] for r in rows]
+    marks = ",".join("?" * len(ids))
+    lists: dict[str, dict[int, list[Any]]] = {}
+    lists_sql = {
+        "authors": ("paper_authors", "name", "position"),
+        "categories": ("paper_categories", "category", "position"),
+        "sources": ("paper_sources", "source", "first_seen, source"),
+        "families": ("paper_families", "family", "family"),
+    }
+    queries = {
+        key: f"SELECT paper_id, {column} FROM {table} WHERE paper_id IN ({marks})"
+        f" ORDER BY paper_id, {order}"
+        for key, (table, column, order) in lists_sql.items()
+    }
+    for key, sql in queries.items():
+        grouped: dict[int, list[Any]] = {}
+        for paper_id, value in db.execute(sql, ids):
+            values = grouped.setdefault(paper_id, [])
+            if value not in values:
+                values.append(value)
+        lists[key] = grouped
+    evidence: dict[int, dict[str, Any]] = {}
+    evidence_sql = (
+        "SELECT paper_id, family, confidence, evidence, tagger FROM paper_families"
+        f" WHERE paper_id IN ({marks})"
+    )
+    for paper_id, family, confidence, words, tagger in db.execute(evidence_sql, ids):
+        evidence.setdefault(paper_id, {})[family] = {
+            "confidence": confidence,
+            "evidence": json.loads(words),
+            "tagger": tagger,
+        }
+    out = []
+    for row in rows:
+        paper_id = row["id"]
+        out.append(
+            {
+                "id": paper_id,
+                "arxiv_id": row["arxiv_id"],
+                "arxiv_version": row["arxiv_version"],
+                "doi": row["doi"],
+                "openreview_id": row["openreview_id"],
+                "title": row["title"],
+                "authors": lists["authors"].get(paper_id, []),
+                "abstract": row["abstract"],
+                "venue": row["venue"],
+                "year": row["year"],
+                "published": row["published"],
+                "updated": row["updated"],
+                "categories": lists["categories"].get(paper_id, []),
+                "url": row["url"],
+                "pdf_url": row["pdf_url"],
+                "sources": lists["sources"].get(paper_id, []),
+                "families": lists["families"].get(paper_id, []),
+                "family_evidence": evidence.get(paper_id, {}),
+                "curated": bool(row["curated"]),
+                "stage": row["stage"],
+                "comment": row["comment"],
+                "journal_ref": row["journal_ref"],
+                "score": row["score"],
+            }
+        )
+    return out

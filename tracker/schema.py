@@ -1,0 +1,102 @@
+"""The tracker's tables, declared as migrations (see dlradar.db)."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from dlradar.db import migration
+
+
+@migration("tracker", 1, "papers, authors, categories, sources, families, fetch runs, FTS")
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE papers (
+            id INTEGER PRIMARY KEY,
+            arxiv_id TEXT UNIQUE,
+            arxiv_version INTEGER,
+            doi TEXT UNIQUE,
+            openreview_id TEXT UNIQUE,
+            title TEXT NOT NULL,
+            title_key TEXT NOT NULL,
+            abstract TEXT NOT NULL DEFAULT '',
+            venue TEXT,
+            year INTEGER,
+            published TEXT,
+            updated TEXT,
+            primary_category TEXT,
+            comment TEXT,
+            journal_ref TEXT,
+            license TEXT,
+            url TEXT,
+            pdf_url TEXT,
+            curated INTEGER NOT NULL DEFAULT 0,
+            stage TEXT,
+            rank INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX papers_title_key ON papers(title_key);
+        CREATE INDEX papers_published ON papers(published);
+        CREATE INDEX papers_year_venue ON papers(year, venue);
+        CREATE INDEX papers_venue ON papers(venue);
+
+        CREATE TABLE paper_authors (
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (paper_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_authors_name ON paper_authors(name COLLATE NOCASE);
+
+        CREATE TABLE paper_categories (
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            category TEXT NOT NULL,
+            PRIMARY KEY (paper_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_categories_category ON paper_categories(category, paper_id);
+
+        CREATE TABLE paper_sources (
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (source, source_id)
+        );
+        CREATE INDEX paper_sources_paper ON paper_sources(paper_id);
+
+        CREATE TABLE paper_families (
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            family TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            tagger TEXT NOT NULL,
+            PRIMARY KEY (paper_id, family)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_families_family ON paper_families(family, paper_id);
+
+        CREATE TABLE fetch_runs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            params TEXT NOT NULL DEFAULT '{}',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            seen INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]',
+            cursor TEXT,
+            message TEXT
+        );
+        CREATE INDEX fetch_runs_source ON fetch_runs(source, scope, id);
+
+        CREATE VIRTUAL TABLE papers_fts USING fts5(
+            title, abstract, content='papers', content_rowid='id'
+        );
+        """
+    )

@@ -1,0 +1,81 @@
+"""The bulk arXiv metadata snapshot (JSON lines, as distributed for offline use): import only.
+
+Fields: id, submitter, authors, title, comments, journal-ref, doi, categories (space separated),
+license, abstract, versions [{version, created}], update_date, authors_parsed [[last, first, suffix]].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tracker.normalize import (
+    clean_text,
+    clean_title,
+    iso_date,
+    normalize_doi,
+    split_arxiv_id,
+    split_authors,
+    year_of,
+)
+from tracker.record import PaperRecord
+from tracker.sources.base import Page
+from tracker.sources.jsonl_common import first_object, read_lines
+
+FORMAT = "arxiv-snapshot"
+
+
+def sniff(head: str) -> bool:
+    obj = first_object(head)
+    return obj is not None and "id" in obj and ("versions" in obj or "authors_parsed" in obj)
+
+
+def _author_names(obj: dict[str, Any]) -> list[str]:
+    parsed = obj.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        names = []
+        for parts in parsed:
+            last, first = [*parts, "", ""][:2]
+            suffix = parts[2] if len(parts) > 2 else ""
+            name = " ".join(
+                p for p in (clean_title(first), clean_title(last), clean_title(suffix)) if p
+            )
+            if name:
+                names.append(name)
+        return names
+    return split_authors(str(obj.get("authors") or ""))
+
+
+def convert(obj: dict[str, Any]) -> PaperRecord | None:
+    arxiv_id, version = split_arxiv_id(str(obj.get("id") or ""))
+    title = clean_title(obj.get("title"))
+    if not arxiv_id or not title:
+        return None
+    versions = obj.get("versions") or []
+    if versions:
+        version = max(int(str(v.get("version", "v1")).lstrip("v") or 1) for v in versions)
+    published = iso_date(versions[0].get("created")) if versions else None
+    categories = str(obj.get("categories") or "").split()
+    return PaperRecord(
+        source=FORMAT,
+        source_id=arxiv_id,
+        title=title,
+        abstract=clean_text(obj.get("abstract")),
+        authors=_author_names(obj),
+        arxiv_id=arxiv_id,
+        arxiv_version=version,
+        doi=normalize_doi(obj.get("doi")),
+        venue="arXiv",
+        year=year_of(published),
+        published=published,
+        updated=iso_date(obj.get("update_date")),
+        categories=categories,
+        comment=clean_text(obj.get("comments")) or None,
+        journal_ref=clean_text(obj.get("journal-ref")) or None,
+        license=obj.get("license") or None,
+    )
+
+
+def read(path: Path) -> Iterator[Page]:
+    return read_lines(path, convert, label="arXiv snapshot")

@@ -1,0 +1,41 @@
+"""What every source module provides: pages of normalised records, read from a file or fetched live.
+
+A source module (tracker/sources/<name>.py) exposes:
+
+* ``FORMAT``: the format name (``dlradar import --format NAME``) and the ``source`` its records carry;
+* ``sniff(head: str) -> bool``: whether the first few KB of a file look like this format;
+* ``read(path: Path) -> Iterator[Page]``: parse a saved file offline with the same parser that
+  the live fetch uses.
+
+Live fetchers additionally expose ``fetch(options: FetchOptions, cursor: str | None) -> Iterator[Page]``.
+Each Page is stored atomically with the cursor it carries, so an interrupted run resumes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tracker.record import PaperRecord
+
+
+@dataclass(slots=True)
+class Page:
+    """A batch of records stored in one transaction, with the cursor to resume after it."""
+
+    records: list[PaperRecord]
+    cursor: str | None = None
+    # Problems that did not stop the source, e.g. "entry 88 is cut off: ..."; stored with the run.
+    warnings: list[str] = field(default_factory=list)
+    # Free-form facts for the run summary, e.g. {"empty_reason": "no announcements on weekends"}.
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+class FileSource(Protocol):
+    FORMAT: str
+
+    def sniff(self, head: str) -> bool: ...
+
+    def read(self, path: Path) -> Iterator[Page]: ...

@@ -1,0 +1,67 @@
+"""Streaming JSON-lines reading shared by the snapshot and generic formats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from dlradar.errors import FormatError
+from tracker.record import PaperRecord
+from tracker.sources.base import Page
+
+PAGE_SIZE = 2000
+
+
+def first_object(head: str) -> dict[str, Any] | None:
+    """The first JSON object of a JSON-lines head, if the head starts with one."""
+    line = head.lstrip().split("\n", 1)[0]
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_lines(
+    path: Path,
+    convert: Callable[[dict[str, Any]], PaperRecord | None],
+    *,
+    label: str,
+    page_size: int = PAGE_SIZE,
+) -> Iterator[Page]:
+    """Yield Pages of converted records; bad lines become warnings, never a crash."""
+    records: list[PaperRecord] = []
+    warnings: list[str] = []
+    try:
+        handle = path.open("r", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    line_no = 0
+    with handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                record = convert(obj) if isinstance(obj, dict) else None
+                if record is None:
+                    warnings.append(f"{path.name} line {line_no}: not a {label} paper object")
+                    continue
+            except json.JSONDecodeError as exc:
+                cut = "" if line.endswith("\n") else " (the file ends mid-line: truncated?)"
+                warnings.append(f"{path.name} line {line_no}: invalid JSON ({exc.msg}){cut}")
+                continue
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                warnings.append(f"{path.name} line {line_no}: unusable {label} record ({exc})")
+                continue
+            records.append(record)
+            if len(records) >= page_size:
+                yield Page(records, cursor=f"line:{line_no}", warnings=warnings)
+                records, warnings = [], []
+    if records or warnings or line_no == 0:
+        notes = {"empty": f"{path.name} holds no papers"} if line_no == 0 else {}
+        yield Page(records, cursor=f"line:{line_no}", warnings=warnings, notes=notes)
