@@ -46,7 +46,7 @@ _ACCENT_MARK = {
     "c": "\u0327",
     "k": "\u0328",
 }
-_WS = re.compile(r"\s+")
+_TEX_CHARS = re.compile(r"[\\{}$~]")
 
 
 def _replace_accent(match: re.Match[str]) -> str:
@@ -59,13 +59,15 @@ def clean_text(text: str | None) -> str:
     """Collapse whitespace (arXiv wraps abstracts at ~80 columns) and strip the ends."""
     if not text:
         return ""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def clean_title(title: str | None) -> str:
     """Remove TeX markup that arXiv and PMLR titles carry ({FLOP}s, \\emph{x}, $...$, accents)."""
     if not title:
         return ""
+    if not _TEX_CHARS.search(title):  # the common case: plain text, only whitespace to fix
+        return " ".join(title.split())
     text = _TEX_ACCENT.sub(_replace_accent, title)
     text = _TEX_COMMANDS.sub("", text)
     text = text.replace("\\&", "&").replace("~", " ")
