@@ -19,12 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dlradar.db import open_db  # noqa: E402
-from tracker.importer import import_file  # noqa: E402
-from tracker.query import PaperFilter, find_papers  # noqa: E402
-from tracker.synthetic import vocabulary, write_snapshot  # noqa: E402
+from dlradar.db import open_db
+from tracker.importer import import_file
+from tracker.query import PaperFilter, find_papers
+from tracker.synthetic import vocabulary, write_snapshot
 
 # Common words (millions of matches at 1M), mid-frequency, rare, and multi-word queries.
 QUERIES = [
@@ -56,7 +54,14 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
     elapsed = time.perf_counter() - t
     assert result.counts.new == size, result.summary()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size_mb = sum(Path(f"{db_path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db_path}{s}").exists()) / 1e6
+    size_mb = (
+        sum(
+            Path(f"{db_path}{s}").stat().st_size
+            for s in ("", "-wal")
+            if Path(f"{db_path}{s}").exists()
+        )
+        / 1e6
+    )
     rare = vocabulary(50_000, seed=size)[-5:]
     queries = [*QUERIES, *rare]
     latencies: list[float] = []
@@ -85,7 +90,9 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--workdir", type=Path, default=None, help="Keep generated files here.")
     parser.add_argument("--repeats", type=int, default=5, help="Passes over the query set.")
@@ -93,8 +100,10 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dlradar-ingest-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"work directory: {workdir}", file=sys.stderr)
-    header = f"{'papers':>9} {'import s':>9} {'papers/s':>9} {'db MB':>8} {'search p50':>11} {'p95 ms':>8} {'max ms':>8} {'filtered p50':>13}"
-    print(header)
+    print(
+        f"{'papers':>9} {'import s':>9} {'papers/s':>9} {'db MB':>8} {'search p50':>11}"
+        f" {'p95 ms':>8} {'max ms':>8} {'filtered p50':>13}"
+    )
     for size in args.sizes:
         r = run(size, workdir, args.repeats)
         print(
