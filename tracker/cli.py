@@ -54,12 +54,14 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
       dlradar import ../shared/data/real/arxiv_daily_jsonl/*.jsonl
       dlradar import arxiv-metadata-oai-snapshot.json --format arxiv-snapshot
     """
-    from tracker.importer import import_paths
+    from tracker.importer import Skipped, import_paths
 
     db = open_db(db_path)
     failures = 0
     for outcome in import_paths(db, list(paths), fmt=fmt, progress=_progress):
-        if isinstance(outcome, DlradarError):
+        if isinstance(outcome, Skipped):
+            click.echo(f"skipped {outcome.path}: not a paper source format", err=True)
+        elif isinstance(outcome, DlradarError):
             failures += 1
             click.echo(f"Error: {outcome}", err=True)
         else:

@@ -22,6 +22,7 @@ from dlradar.config import Settings, load_settings
 from dlradar.db import open_db
 from dlradar.errors import DlradarError
 from dlradar.options import config_option, db_option
+from tracker.http import PoliteClient, RetryPolicy
 from tracker.ingest import RunResult, run_pages
 from tracker.sources import load_format
 
@@ -51,6 +52,15 @@ LIVE_SOURCES: dict[str, LiveSource] = {
     "openreview": LiveSource("openreview", "openreview", lambda o: str(o["venue_id"])),
     "icml": LiveSource("icml", "pmlr", lambda o: f"ICML {o['year']}"),
 }
+
+
+def polite_client(settings: Settings) -> PoliteClient:
+    """One HTTP client per run: arXiv's 3 s spacing and the configured retries and timeout."""
+    return PoliteClient(
+        min_interval=float(settings.get("arxiv", "delay_seconds")),
+        timeout=(10.0, float(settings.get("sources", "timeout_seconds"))),
+        policy=RetryPolicy(retries=int(settings.get("sources", "retries"))),
+    )
 
 
 def resume_cursor(db: sqlite_utils.Database, source: str, scope: str) -> str | None:
@@ -84,8 +94,10 @@ def fetch_source(
         options.setdefault("categories", settings.get("arxiv", "categories"))
     scope = source.scope(options)
     cursor = resume_cursor(db, source.format, scope) if resume else None
+    options.setdefault("client", polite_client(settings))
     pages = module.fetch(cursor=cursor, **options)
-    params = {**options, "resumed_from": cursor}
+    params = {k: v for k, v in options.items() if k not in ("client", "base_url")}
+    params["resumed_from"] = cursor
     return run_pages(db, source.format, scope, pages, params=params, progress=progress)
 
 

@@ -6,6 +6,7 @@ The format is detected from the file's first few KB unless forced.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
@@ -65,28 +66,46 @@ def import_file(
     )
 
 
+@dataclass
+class Skipped:
+    """A file found in a directory that is in no format dlradar reads (documentation, say)."""
+
+    path: Path
+    reason: str
+
+
 def import_paths(
     db: sqlite_utils.Database,
     paths: list[Path],
     *,
     fmt: str | None = None,
     progress: ProgressFn | None = None,
-) -> list[RunResult | DlradarError]:
-    """Import each file (directories recursively); a failing file does not stop the others."""
-    outcomes: list[RunResult | DlradarError] = []
-    for path in _expand(paths):
+) -> list[RunResult | Skipped | DlradarError]:
+    """Import each file (directories recursively); a failing file does not stop the others.
+
+    A file named explicitly must be readable; one found inside a directory that no format
+    recognises is skipped (and reported), so a folder of mixed files can be imported at once.
+    """
+    outcomes: list[RunResult | Skipped | DlradarError] = []
+    for path, explicit in _expand(paths):
         try:
+            if not explicit and fmt is None:
+                try:
+                    detect_format(path)
+                except FormatError as exc:
+                    outcomes.append(Skipped(path, str(exc)))
+                    continue
             outcomes.append(import_file(db, path, fmt=fmt, progress=progress))
         except DlradarError as exc:
             outcomes.append(exc)
     return outcomes
 
 
-def _expand(paths: list[Path]) -> Iterator[Path]:
+def _expand(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
     for path in paths:
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-            )
+            for found in sorted(path.rglob("*")):
+                if found.is_file() and not found.name.startswith("."):
+                    yield found, False
         else:
-            yield path
+            yield path, True

@@ -41,8 +41,13 @@ def run_main_job(
     say: Say = print,
     today: date | None = None,
 ) -> bool:
-    """Run every step; returns False when a step failed (the others still ran)."""
+    """Run every step; returns False when a local step failed (the others still ran).
+
+    A source that cannot be reached (offline, service down) is reported but does not fail the
+    job: the job's point is to carry on with what is stored.
+    """
     ok = True
+    unreachable: list[str] = []
     today = today or date.today()
     say(f"[1/7] database {db.conn.execute('PRAGMA database_list').fetchone()[2]}")
 
@@ -63,9 +68,10 @@ def run_main_job(
                 db, "arxiv", settings, options={"start": start, "end": today}
             )
             say("  " + result.summary())
-            ok &= result.status in ("ok", "empty")
+            if result.status not in ("ok", "empty"):
+                unreachable.append("arXiv")
         except DlradarError as exc:
-            ok = False
+            unreachable.append("arXiv")
             say(f"  failed: {exc}")
 
     say("[4/7] tagging")
@@ -104,6 +110,8 @@ def run_main_job(
             ok = False
             say(f"  failed: {exc}")
 
+    if unreachable:
+        say(f"note: {', '.join(unreachable)} could not be fetched; the rest used what is stored")
     say("[7/7] dashboard")
     server = _component("dashboard.serve")
     if not serve:

@@ -1,0 +1,54 @@
+"""A live fetch stores page by page: a failure keeps the pages before it, and the re-run resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
+
+from dlradar.config import load_settings
+from tracker.fetching import fetch_source, list_runs
+from tracker.http import PoliteClient, RetryPolicy
+
+
+def _client() -> PoliteClient:
+    return PoliteClient(min_interval=0.0, policy=RetryPolicy(retries=2, backoff_base_s=0.01))
+
+
+def test_failed_page_then_resume_without_duplicates(
+    db: sqlite_utils.Database, real: Path, recorded_server: RecordedServer
+) -> None:
+    api = real / "arxiv_api"
+    page0 = api / "arxivpy_fixture__q_testing_s0_m10_bc5a6c384fe9.body.xml"
+    page1 = api / "arxivpy_fixture__q_testing_s10_m10_34e56e15aaac.body.xml"
+    recorded_server.route("/api/query", Reply.file(page0), query={"start": "0"})
+    recorded_server.route("/api/query", [Reply(status=503)] * 3, query={"start": "10"})
+    options = {
+        "start": "2025-01-01",
+        "end": "2025-01-08",
+        "page_size": 10,
+        "max_results": 20,
+        "base_url": recorded_server.url_for("/api/query"),
+    }
+    settings = load_settings()
+    first = fetch_source(db, "arxiv", settings, options={**options, "client": _client()})
+    assert first.status == "partial"
+    assert "HTTP 503" in (first.error or "")
+    assert (first.counts.new, db["papers"].count) == (10, 10)
+    assert list_runs(db)[0]["cursor"] == first.cursor
+
+    recorded_server.route("/api/query", Reply.file(page1), query={"start": "10"})
+    second = fetch_source(db, "arxiv", settings, options={**options, "client": _client()})
+    assert second.status == "ok"
+    assert second.counts.new == 10
+    assert recorded_server.requests[-1].query["start"] == "10"  # resumed, page 0 not asked again
+    assert db["papers"].count == 20
+    assert list_runs(db)[0]["params"]["resumed_from"] == first.cursor
+
+    # A completed run is not resumed: the next one fetches the window again, adding nothing.
+    recorded_server.route("/api/query", Reply.file(page0), query={"start": "0"})
+    recorded_server.route("/api/query", Reply.file(page1), query={"start": "10"})
+    third = fetch_source(db, "arxiv", settings, options={**options, "client": _client()})
+    assert (third.status, third.counts.seen, third.counts.new) == ("ok", 20, 0)
+    assert db["papers"].count == 20

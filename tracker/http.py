@@ -1,0 +1,279 @@
+"""Polite HTTP for every live source: identify ourselves, space requests per host, retry gently.
+
+arXiv's API terms of use (../shared/data/real/arxiv_docs/arxiv-docs__source_help_api_tou.md,
+"Rate limits") ask legacy-API clients (the export API, OAI-PMH and the RSS feeds alike) to "make
+no more than one request every three seconds, and limit requests to a single connection at a
+time"; the API manual also asks for a 3 s delay between consecutive calls. PoliteClient enforces
+that for every host it talks to: a minimum interval between request starts (3 s by default, a
+constructor argument so tests can use a small one), one request in flight at a time, a
+User-Agent naming dlradar and how to reach its maintainers, timeouts, and retries with
+exponential backoff plus jitter on 429/500/502/503/504, timeouts and dropped connections,
+honouring Retry-After (delta seconds or an HTTP date) up to a cap. When the retries run out it
+raises FetchError with one line naming the URL, the last failure and every attempt.
+
+Sleep, monotonic clock, wall clock and the jitter source are injectable, so tests run fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import unquote, unquote_plus, urlsplit
+
+import requests
+import urllib3
+
+from dlradar import __version__
+from dlradar.errors import FetchError
+
+log = logging.getLogger(__name__)
+
+CONTACT_URL = "https://github.com/dlradar/dlradar"  # placeholder until the project has a home
+USER_AGENT = f"dlradar/{__version__} (+{CONTACT_URL}; literature tracker)"
+# arXiv: "no more than one request every three seconds" (api/tou.md, Rate limits).
+ARXIV_MIN_INTERVAL_S = 3.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Failures of the transport itself: refused or dropped connection, body cut off, timeout.
+_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry; waits grow as base * 2**n, capped, plus jitter."""
+
+    retries: int = 4  # extra attempts after the first
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 60.0
+    jitter: float = 0.25  # up to this fraction added at random, so clients do not retry in step
+    retry_after_cap_s: float = 300.0  # a server asking for longer than this is not waited for
+    # Not reaching the host at all (no network, DNS failure, refused) is rarely fixed by waiting:
+    # retry it this many times only, so an offline run fails within seconds.
+    connect_retries: int = 1
+
+    def backoff(self, failures: int, rand: float) -> float:
+        """Seconds to wait after the ``failures``-th failure (1-based) without a Retry-After."""
+        delay: float = min(self.backoff_max_s, self.backoff_base_s * 2.0 ** (failures - 1))
+        return delay * (1.0 + self.jitter * rand)
+
+
+@dataclass
+class _Attempt:
+    what: str  # "HTTP 503", "timeout", "connection dropped"
+    detail: str
+
+
+@dataclass
+class _HostState:
+    last_start: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def parse_retry_after(value: str | None, now_wall: float) -> float | None:
+    """Retry-After as seconds from now: '120' or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now_wall)
+
+
+class PoliteClient:
+    """A requests.Session wrapper that spaces, identifies and retries its requests (see module)."""
+
+    def __init__(
+        self,
+        *,
+        min_interval: float = ARXIV_MIN_INTERVAL_S,
+        timeout: float | tuple[float, float] = (10.0, 60.0),
+        policy: RetryPolicy | None = None,
+        user_agent: str = USER_AGENT,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.min_interval = min_interval
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy()
+        self.user_agent = user_agent
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self._rand = rand
+        self._hosts: dict[str, _HostState] = {}
+        self._hosts_lock = threading.Lock()
+        self.waits: list[float] = []  # every pause taken (interval or backoff), for callers' logs
+
+    # -- public -------------------------------------------------------------------------------
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        allow_statuses: Collection[int] = (),
+    ) -> requests.Response:
+        """GET ``url`` politely and return the response, retrying transient failures.
+
+        2xx/3xx responses are returned, and so are the statuses in ``allow_statuses`` (e.g. arXiv's
+        400 whose body explains the error); any other status, or running out of retries, raises
+        FetchError with a one-line message.
+        """
+        host = urlsplit(url).netloc
+        attempts: list[_Attempt] = []
+        full_url = url
+        while True:
+            response, failure, full_url = self._try_once(host, url, params, headers)
+            if response is not None:
+                status = response.status_code
+                if status < 400 or status in allow_statuses:
+                    return response
+                if status not in RETRY_STATUSES:
+                    raise FetchError(
+                        f"GET {full_url} failed: HTTP {status} {response.reason}"
+                        + _attempts_suffix(attempts)
+                    )
+                failure = _Attempt(f"HTTP {status}", f"HTTP {status} {response.reason}")
+            assert failure is not None
+            attempts.append(failure)
+            connect_failures = sum(a.what == _CONNECT_FAILED for a in attempts)
+            if (
+                len(attempts) > self.policy.retries
+                or connect_failures > self.policy.connect_retries
+            ):
+                raise FetchError(
+                    f"GET {full_url} failed after {len(attempts)} attempts: {failure.detail}"
+                    + _attempts_suffix(attempts)
+                )
+            wait = self._retry_wait(response, len(attempts), full_url, attempts)
+            log.warning("%s from %s; retrying in %.1f s", failure.detail, full_url, wait)
+            self._pause(wait)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> PoliteClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _host(self, host: str) -> _HostState:
+        with self._hosts_lock:
+            return self._hosts.setdefault(host, _HostState())
+
+    def _try_once(
+        self,
+        host: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[requests.Response | None, _Attempt | None, str]:
+        state = self._host(host)
+        # One request in flight per host ("a single connection at a time"), spaced by the interval.
+        with state.lock:
+            if state.last_start is not None:
+                remaining = state.last_start + self.min_interval - self._clock()
+                if remaining > 0:
+                    self._pause(remaining)
+            state.last_start = self._clock()
+            request = requests.Request("GET", url, params=params, headers=dict(headers or {}))
+            prepared = self.session.prepare_request(request)
+            full_url = readable_url(prepared.url or url)
+            try:
+                # Not streamed: the body is read here, so a connection cut mid-body fails here too.
+                response = self.session.send(prepared, timeout=self.timeout)
+            except _TRANSPORT_ERRORS as exc:
+                return None, _describe_transport_error(exc), full_url
+            return response, None, full_url
+
+    def _retry_wait(
+        self,
+        response: requests.Response | None,
+        failures: int,
+        full_url: str,
+        attempts: list[_Attempt],
+    ) -> float:
+        backoff = self.policy.backoff(failures, self._rand())
+        if response is None:
+            return backoff
+        header = response.headers.get("Retry-After")
+        asked = parse_retry_after(header, self._wall())
+        if asked is None:
+            return backoff
+        if asked > self.policy.retry_after_cap_s:
+            # Retrying sooner than the server asked would be impolite; give up instead.
+            raise FetchError(
+                f"GET {full_url} failed: HTTP {response.status_code} asks to retry after "
+                f"{asked:.0f} s (Retry-After: {header}), more than the "
+                f"{self.policy.retry_after_cap_s:.0f} s this client waits"
+                + _attempts_suffix(attempts)
+            )
+        return asked
+
+    def _pause(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self._sleep(seconds)
+
+
+_CONNECT_FAILED = "could not connect"
+
+
+def readable_url(url: str) -> str:
+    """The URL with its query decoded, for messages: 'q=cat:cs.LG AND ...' not 'q=cat%3Acs.LG+AND'."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return unquote(url)
+    base = url.split("?", 1)[0]
+    return f"{unquote(base)}?{unquote_plus(parts.query)}"
+
+
+def _describe_transport_error(exc: Exception) -> _Attempt:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    ):
+        return _Attempt(_CONNECT_FAILED, f"could not connect ({_first_line(reason or exc)})")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return _Attempt("timeout", f"timed out ({type(exc).__name__})")
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return _Attempt("body cut off", f"connection dropped mid-body ({_first_line(exc)})")
+    return _Attempt("connection failed", f"connection failed or dropped ({_first_line(exc)})")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _attempts_suffix(attempts: list[_Attempt]) -> str:
+    if not attempts:
+        return ""
+    return f" (attempts: {', '.join(a.what for a in attempts)})"

@@ -1,0 +1,424 @@
+"""ICML from PMLR (Proceedings of Machine Learning Research): volume BibTeX and per-paper records.
+
+Three kinds of files, one parser each, all read offline by ``read`` and the first one live by
+``fetch``:
+
+* a volume's BibTeX, ``https://proceedings.mlr.press/v{N}/assets/bib/bibliography.bib``
+  (``@InProceedings{pmlr-v202-abbas23a, title = {...}, author = {Last, First and ...}, ...}``);
+* a per-paper record of the volume's repository ``mlresearch/v{N}`` (``_posts/*.md``): YAML
+  front matter with ``layout: inproceedings``, ``author: [{given, family}]``, ``openreview``...;
+* a volume's ``_config.yml`` (``layout: proceedings``): volume metadata without papers, read as
+  an empty Page whose note says how to fetch the volume.
+
+Every record's ``source_id`` is the BibTeX key form ``pmlr-v{N}-{id}`` (e.g.
+``pmlr-v267-abnar25a``): PMLR ids such as ``abnar25a`` are only unique within a volume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from dlradar.errors import ConfigError, FormatError
+from tracker.http import PoliteClient
+from tracker.normalize import clean_author, clean_text, clean_title, iso_date
+from tracker.record import PaperRecord
+from tracker.sources.base import Page
+from tracker.sources.bibtex import BibEntry, bib_text, parse_bibtex, split_names
+
+FORMAT = "pmlr"
+BASE_URL = "https://proceedings.mlr.press"
+PAGE_SIZE = 200
+
+# ICML proceedings volumes of PMLR (each volume's _config.yml names the conference and year).
+ICML_VOLUMES: dict[int, int] = {
+    2013: 28,
+    2014: 32,
+    2015: 37,
+    2016: 48,
+    2017: 70,
+    2018: 80,
+    2019: 97,
+    2020: 119,
+    2021: 139,
+    2022: 162,
+    2023: 202,
+    2024: 235,
+    2025: 267,
+}
+_ICML_YEAR_OF_VOLUME: dict[int, int] = {volume: year for year, volume in ICML_VOLUMES.items()}
+_ICML_BOOKTITLE = re.compile(r"International Conference on Machine Learning", re.IGNORECASE)
+
+_PMLR_KEY = re.compile(r"pmlr-v(\d+)-(.+)", re.IGNORECASE)
+_URL_ID = re.compile(r"/v(\d+)/([^/]+?)\.html$")
+_PAPER_TYPES = frozenset({"inproceedings", "conference", "article"})
+_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
+_LAYOUT = re.compile(r"^layout:\s*['\"]?(in)?proceedings['\"]?\s*$", re.MULTILINE)
+_PMLR_HINT = re.compile(
+    r"^openreview:|proceedings\.mlr\.press|mlresearch|Proceedings of Machine Learning Research",
+    re.MULTILINE,
+)
+_BIB_PMLR = re.compile(r"@inproceedings\s*\{\s*pmlr-v\d+-", re.IGNORECASE)
+_BIB_INPROCEEDINGS = re.compile(r"@inproceedings\s*\{", re.IGNORECASE)
+
+
+def sniff(head: str) -> bool:
+    """PMLR BibTeX (pmlr-v keys or the PMLR series) or PMLR YAML front matter."""
+    if _BIB_PMLR.search(head):
+        return True
+    if _BIB_INPROCEEDINGS.search(head) and "Proceedings of Machine Learning Research" in head:
+        return True
+    text = head.lstrip("\ufeff \t\r\n")
+    if not text.startswith("---"):
+        return False
+    # The layout line can sit behind a long abstract, past the sniffed head: other PMLR marks do.
+    return bool(_LAYOUT.search(text)) or bool(_PMLR_HINT.search(text))
+
+
+def volume_for_year(year: int) -> int:
+    """The PMLR volume of ICML ``year``; ConfigError for a year without a known volume."""
+    try:
+        return ICML_VOLUMES[year]
+    except KeyError:
+        known = f"{min(ICML_VOLUMES)}-{max(ICML_VOLUMES)}"
+        raise ConfigError(
+            f"ICML {year} has no known PMLR volume (known: {known}); pass the volume number instead"
+        ) from None
+
+
+def volume_bib_url(volume: int, base_url: str = BASE_URL) -> str:
+    return f"{base_url.rstrip('/')}/v{volume}/assets/bib/bibliography.bib"
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def _venue(volume: int, container: str | None) -> str:
+    if volume in _ICML_YEAR_OF_VOLUME or (container and _ICML_BOOKTITLE.search(container)):
+        return "ICML"
+    return "PMLR"
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _journal_ref(container: str | None, volume: int, pages: str | None, year: int | None) -> str:
+    # PMLR's own citation style: "Proceedings of ..., PMLR 267:204-230, 2025".
+    parts = [clean_title(container)] if container else []
+    where = f"PMLR {volume}" + (f":{pages.replace('--', '-')}" if pages else "")
+    parts.append(where)
+    if year:
+        parts.append(str(year))
+    return ", ".join(parts)
+
+
+def record_from_bib(entry: BibEntry, base_url: str = BASE_URL) -> PaperRecord:
+    """One @InProceedings entry of a PMLR volume BibTeX; ValueError names what is missing."""
+    volume: int | None = None
+    paper_id: str | None = None
+    match = _PMLR_KEY.fullmatch(entry.key)
+    if match:
+        volume, paper_id = int(match.group(1)), match.group(2)
+    else:
+        url_match = _URL_ID.search(entry.get("url") or "")
+        if url_match:
+            volume, paper_id = int(url_match.group(1)), url_match.group(2)
+    volume = volume or _int_or_none(entry.get("volume"))
+    if volume is None or paper_id is None:
+        raise ValueError(f"entry {entry.key!r} has neither a pmlr-v<N>-<id> key nor a PMLR url")
+    title = clean_title(entry.get("title"))
+    if not title:
+        raise ValueError(f"entry {entry.key!r} has no title")
+    booktitle = entry.get("booktitle")
+    year = _ICML_YEAR_OF_VOLUME.get(volume) or _int_or_none(entry.get("year"))
+    base = base_url.rstrip("/")
+    return PaperRecord(
+        source=FORMAT,
+        source_id=f"pmlr-v{volume}-{paper_id}",
+        title=title,
+        abstract=bib_text(entry.get("abstract")),
+        authors=split_names(entry.get("author") or ""),
+        openreview_id=entry.get("openreview"),
+        venue=_venue(volume, booktitle),
+        year=year,
+        journal_ref=_journal_ref(booktitle, volume, entry.get("pages"), year),
+        url=entry.get("url") or f"{base}/v{volume}/{paper_id}.html",
+        pdf_url=entry.get("pdf") or f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
+    )
+
+
+def _issued(data: dict[str, Any]) -> str | None:
+    """The record's issue date (citeproc ``issued: date-parts: [y, m, d]``), else its ``date``."""
+    issued = data.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    if isinstance(parts, list) and parts and isinstance(parts[0], list):
+        parts = parts[0]  # citeproc also allows [[2025, 10, 6]]
+    if isinstance(parts, list) and len(parts) == 3:
+        try:
+            return dt.date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
+        except (TypeError, ValueError):
+            return None
+    return iso_date(data.get("date"))
+
+
+def _yaml_authors(value: Any) -> list[str]:
+    names: list[str] = []
+    for person in value if isinstance(value, list) else []:
+        if isinstance(person, dict):
+            given = str(person.get("given") or "").strip()
+            family = str(person.get("family") or "").strip()
+            name = f"{given} {family}".strip()
+        else:
+            name = str(person)
+        if name:
+            names.append(clean_author(name))
+    return names
+
+
+def record_from_post(data: dict[str, Any], base_url: str = BASE_URL) -> PaperRecord:
+    """One per-paper record (front matter with layout: inproceedings); ValueError if unusable."""
+    paper_id = str(data.get("id") or "").strip()
+    volume = _int_or_none(data.get("volume"))
+    if volume is None:
+        url_match = re.search(r"/v(\d+)/", str(data.get("pdf") or ""))
+        volume = int(url_match.group(1)) if url_match else None
+    if not paper_id or volume is None:
+        raise ValueError("the record has no id or no volume")
+    title = clean_title(str(data.get("title") or data.get("tex_title") or ""))
+    if not title:
+        raise ValueError(f"record {paper_id!r} has no title")
+    container = data.get("container-title") or data.get("booktitle")
+    published = _issued(data)
+    year = _ICML_YEAR_OF_VOLUME.get(volume) or (int(published[:4]) if published else None)
+    page = data.get("page") or (
+        f"{data['firstpage']}-{data['lastpage']}" if data.get("firstpage") else None
+    )
+    base = base_url.rstrip("/")
+    openreview = data.get("openreview")
+    return PaperRecord(
+        source=FORMAT,
+        source_id=f"pmlr-v{volume}-{paper_id}",
+        title=title,
+        abstract=clean_text(str(data.get("abstract") or "")),
+        authors=_yaml_authors(data.get("author")),
+        openreview_id=str(openreview).strip() if openreview else None,
+        venue=_venue(volume, str(container) if container else None),
+        year=year,
+        published=published,
+        journal_ref=_journal_ref(str(container) if container else None, volume, page, year),
+        url=f"{base}/v{volume}/{paper_id}.html",
+        pdf_url=str(data["pdf"])
+        if data.get("pdf")
+        else f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
+    )
+
+
+# -- whole files -----------------------------------------------------------------------------
+
+
+def _volume_note(data: dict[str, Any]) -> str:
+    volume = _int_or_none(data.get("volume"))
+    year = _int_or_none(data.get("year"))
+    if volume is not None and volume in _ICML_YEAR_OF_VOLUME:
+        year = _ICML_YEAR_OF_VOLUME[volume]
+        return (
+            f"PMLR volume {volume} (ICML {year}) metadata: no papers; "
+            f"fetch the volume with `dlradar fetch icml --year {year}`"
+        )
+    short = str(data.get("shortname") or "").strip()
+    label = " ".join(str(p) for p in (short, year) if p)
+    return (
+        f"PMLR volume {volume if volume is not None else '?'}"
+        + (f" ({label})" if label else "")
+        + " metadata: no papers; it is not an ICML volume this tracker fetches"
+    )
+
+
+def parse_front_matter(text: str, origin: str) -> dict[str, Any]:
+    """The YAML front matter (or a whole YAML file) of ``text`` as a mapping; FormatError if not."""
+    match = _FRONT_MATTER.match(text)
+    block = match.group(1) if match else text
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FormatError(f"{origin}: invalid YAML front matter ({first})") from exc
+    if not isinstance(data, dict):
+        raise FormatError(f"{origin}: no YAML mapping found; not a PMLR record or volume file")
+    return data
+
+
+def pages_from_yaml(text: str, origin: str, base_url: str = BASE_URL) -> Iterator[Page]:
+    """A per-paper record (one record) or a volume _config.yml (an empty Page with a note)."""
+    data = parse_front_matter(text, origin)
+    layout = str(data.get("layout") or "").strip().lower()
+    if layout == "proceedings":
+        yield Page(records=[], notes={"empty": _volume_note(data)})
+        return
+    if layout != "inproceedings":
+        raise FormatError(
+            f"{origin}: YAML without `layout: inproceedings` or `layout: proceedings`; "
+            "not a PMLR paper record or volume _config.yml"
+        )
+    try:
+        record = record_from_post(data, base_url)
+    except ValueError as exc:
+        raise FormatError(f"{origin}: unusable PMLR paper record: {exc}") from exc
+    yield Page(records=[record])
+
+
+def bib_records(
+    text: str, origin: str, base_url: str = BASE_URL
+) -> tuple[list[PaperRecord | str], list[str]]:
+    """Each paper entry of a volume BibTeX as a record, or as a warning sentence if unusable.
+
+    Returns the per-entry results in file order (so a cursor can index them) and file-level
+    problems. FormatError if the text holds no paper entry at all.
+    """
+    parsed = parse_bibtex(text)
+    papers = [e for e in parsed.entries if e.entry_type in _PAPER_TYPES]
+    if not papers:
+        what = "no @InProceedings entries"
+        if parsed.problems:
+            what += f" ({parsed.problems[0]})"
+        raise FormatError(f"{origin}: {what}; not a PMLR volume BibTeX")
+    results: list[PaperRecord | str] = []
+    for entry in papers:
+        try:
+            results.append(record_from_bib(entry, base_url))
+        except ValueError as exc:
+            results.append(f"{origin} line {entry.line}: {exc}; skipped")
+    return results, [f"{origin}: {p}" for p in parsed.problems]
+
+
+def _paginate(
+    results: list[PaperRecord | str],
+    *,
+    start: int,
+    page_size: int,
+    stop: int,
+    scope: str,
+    first_warnings: list[str],
+) -> Iterator[Page]:
+    pending_warnings = list(first_warnings)
+    for begin in range(start, stop, page_size):
+        end = min(begin + page_size, stop)
+        chunk = results[begin:end]
+        records = [r for r in chunk if isinstance(r, PaperRecord)]
+        warnings = pending_warnings + [r for r in chunk if isinstance(r, str)]
+        pending_warnings = []
+        yield Page(records=records, cursor=f"{scope}:{end}", warnings=warnings)
+
+
+def _looks_like_bibtex(text: str) -> bool:
+    return bool(re.search(r"^\s*@\s*[A-Za-z]+\s*[{(]", text, re.MULTILINE)) and not text.lstrip(
+        "\ufeff \t\r\n"
+    ).startswith("---")
+
+
+def read(path: Path) -> Iterator[Page]:
+    """Parse a saved PMLR file: a volume BibTeX, a per-paper record or a volume _config.yml."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read {path}: {exc}") from exc
+    if _looks_like_bibtex(text):
+        results, problems = bib_records(text, str(path))
+        yield from _paginate(
+            results,
+            start=0,
+            page_size=PAGE_SIZE,
+            stop=len(results),
+            scope=path.name,
+            first_warnings=problems,
+        )
+        return
+    yield from pages_from_yaml(text, str(path))
+
+
+def _response_text(response: requests.Response) -> str:
+    # requests guesses ISO-8859-1 for text/* and sniffs other types when the server names no
+    # charset; these services serve UTF-8, so only an explicit charset overrides it.
+    declared = "charset=" in response.headers.get("Content-Type", "").lower()
+    encoding = response.encoding if declared and response.encoding else "utf-8"
+    try:
+        return response.content.decode(encoding, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return response.content.decode("utf-8", errors="replace")
+
+
+# -- live ------------------------------------------------------------------------------------
+
+
+def _start_index(cursor: str | None, scope: str, warnings: list[str]) -> int:
+    """Entries already done according to ``cursor`` ("v202:400", or a bare "400")."""
+    if not cursor:
+        return 0
+    cursor_scope, _, position = cursor.rpartition(":")
+    if cursor_scope and cursor_scope != scope:
+        warnings.append(f"cursor {cursor!r} belongs to {cursor_scope}, not {scope}; starting over")
+        return 0
+    try:
+        return max(0, int(position))
+    except ValueError:
+        warnings.append(f"cursor {cursor!r} is not a position; starting over")
+        return 0
+
+
+def fetch(
+    *,
+    year: int | None = None,
+    volume: int | None = None,
+    cursor: str | None = None,
+    client: PoliteClient | None = None,
+    base_url: str = BASE_URL,
+    page_size: int = PAGE_SIZE,
+    limit: int | None = None,
+) -> Iterator[Page]:
+    """Download one PMLR volume's BibTeX (ICML ``year`` or ``volume``) and yield its papers.
+
+    Pages hold ``page_size`` entries; a page's cursor ``v{N}:{k}`` says the first k entries of
+    the volume are done, so a killed run resumes after the last stored page. ``limit`` caps
+    how many entries this run covers. HTTP failures raise FetchError (from PoliteClient).
+    """
+    if volume is None:
+        if year is None:
+            raise ConfigError("PMLR fetch needs a year (ICML) or a volume number")
+        volume = volume_for_year(year)
+    scope = f"v{volume}"
+    warnings: list[str] = []
+    start = _start_index(cursor, scope, warnings)
+    url = volume_bib_url(volume, base_url)
+    owned = client is None
+    http = client or PoliteClient()
+    try:
+        text = _response_text(http.get(url))
+    finally:
+        if owned:
+            http.close()
+    results, problems = bib_records(text, url)
+    warnings.extend(problems)
+    stop = len(results) if limit is None else min(len(results), start + max(0, limit))
+    if start >= stop:
+        reason = (
+            f"PMLR volume {volume}: all {len(results)} papers were fetched before (cursor {cursor})"
+            if start >= len(results)
+            else f"PMLR volume {volume}: limit {limit} leaves nothing to fetch"
+        )
+        yield Page(
+            records=[], cursor=f"{scope}:{start}", warnings=warnings, notes={"empty": reason}
+        )
+        return
+    yield from _paginate(
+        results, start=start, page_size=page_size, stop=stop, scope=scope, first_warnings=warnings
+    )
