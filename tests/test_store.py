@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlite_utils
 
 from dlradar.db import applied_versions, apply_migrations, transaction
-from tracker.query import PaperFilter, count_papers, find_papers, get_paper
+from tracker.query import PaperFilter, count_papers, find_papers, get_paper, search_note
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
 
@@ -151,3 +152,34 @@ def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
     assert apply_migrations(db) == []
     assert applied_versions(db) == versions
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_search_ranks_exactly_unless_every_word_is_very_common(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker import search
+
+    records = [
+        preprint(
+            source_id=f"2501.{i:05d}",
+            arxiv_id=f"2501.{i:05d}",
+            title=f"Paper {i}" + (" about zebra models" if i == 40 else " on a model"),
+            authors=[f"Author {i}"],
+            abstract="A model." + (" Rare zebra words." if i == 3 else ""),
+        )
+        for i in range(50)
+    ]
+    _add(db, *records)
+    monkeypatch.setattr(search, "CANDIDATES", 10)
+    # "model" is in all 50 papers: only the 10 most recently stored are ranked.
+    common = find_papers(db, PaperFilter(search="model"), limit=50)
+    assert len(common) == 10
+    assert {p["arxiv_id"] for p in common} == {f"2501.{i:05d}" for i in range(40, 50)}
+    assert "ranked the 10 most recently stored matches" in (search_note(db, "model") or "")
+    # A selective word makes the ranking exact over every match, best first (title words weigh
+    # more than abstract words).
+    exact = find_papers(db, PaperFilter(search="zebra model"), limit=50)
+    assert [p["arxiv_id"] for p in exact] == ["2501.00040", "2501.00003"]
+    assert search_note(db, "zebra model") is None
+    assert count_papers(db, PaperFilter(search="model")) == 50
+    assert find_papers(db, PaperFilter(search="?!"), limit=5) == []

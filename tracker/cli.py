@@ -123,7 +123,11 @@ def papers_command(
         search=search,
         curated=True if curated else None,
     )
-    rows = query.find_papers(open_db(db_path), f, limit=max(limit, 0))
+    db = open_db(db_path)
+    rows = query.find_papers(db, f, limit=max(limit, 0))
+    note = query.search_note(db, search)
+    if note:
+        click.echo(f"note: {note}", err=True)
     if fmt in ("json", "jsonl"):
         for row in rows:
             row.pop("family_evidence", None)

@@ -13,8 +13,8 @@ import sqlite_utils
 
 from dlradar.errors import DlradarError, FormatError
 from tracker.ingest import ProgressFn, RunResult, run_pages
+from tracker.parallel import read_in_background
 from tracker.sources import FORMAT_MODULES, load_format
-from tracker.sources.base import Page
 
 SNIFF_BYTES = 8192
 
@@ -53,14 +53,11 @@ def import_file(
     name = fmt or detect_format(path)
     module = load_format(name)
 
-    def pages() -> Iterator[Page]:
-        yield from module.read(path)
-
     return run_pages(
         db,
         name,
         f"file:{path}",
-        pages(),
+        read_in_background(module.read, path),
         params={"path": str(path), "format": name, "mode": "import"},
         progress=progress,
     )

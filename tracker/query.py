@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
 from dlradar.errors import NotFoundError
+from tracker import search
 from tracker.normalize import normalize_doi, split_arxiv_id
 
 
@@ -28,12 +28,6 @@ class PaperFilter:
     search: str | None = None
     curated: bool | None = None
     source: str | None = None
-
-
-def fts_query(text: str) -> str:
-    """User words as an FTS5 query: each word quoted (so `-`, `:` or `AND` are literal)."""
-    words = re.findall(r"[\w][\w'.+-]*", text, flags=re.UNICODE)
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _where(f: PaperFilter) -> tuple[list[str], list[Any]]:
@@ -81,15 +75,17 @@ def _where(f: PaperFilter) -> tuple[list[str], list[Any]]:
 def find_papers(
     db: sqlite_utils.Database, f: PaperFilter, *, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Papers matching `f`, newest first, or by relevance (bm25) when searching."""
+    """Papers matching `f`, newest first, or by relevance (bm25, see tracker.search) when searching."""
     clauses, params = _where(f)
-    if f.search and fts_query(f.search):
+    plan = search.plan(db, f.search) if f.search else None
+    if plan is not None:
         sql = (
-            "SELECT p.*, bm25(papers_fts, 3.0, 1.0) AS score FROM papers_fts"
-            " JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ?"
+            f"SELECT p.*, c.score AS score FROM ({search.candidates_sql(plan, clauses)}) c"
+            " JOIN papers p ON p.id = c.id ORDER BY c.score, p.id"
         )
-        params = [fts_query(f.search), *params]
-        sql += "".join(f" AND {c}" for c in clauses) + " ORDER BY score"
+        params = [plan.match, *params]
+    elif f.search:
+        return []  # no searchable word (only punctuation, say)
     else:
         sql = "SELECT p.*, NULL AS score FROM papers p"
         if clauses:
@@ -105,18 +101,33 @@ def find_papers(
 
 
 def count_papers(db: sqlite_utils.Database, f: PaperFilter) -> int:
+    """How many papers match `f` (every match of a search, not only the ranked ones)."""
     clauses, params = _where(f)
-    if f.search and fts_query(f.search):
+    if f.search:
+        match = search.match_expression(f.search)
+        if not match:
+            return 0
         sql = (
             "SELECT COUNT(*) FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid"
             " WHERE papers_fts MATCH ?" + "".join(f" AND {c}" for c in clauses)
         )
-        params = [fts_query(f.search), *params]
+        params = [match, *params]
     else:
         sql = "SELECT COUNT(*) FROM papers p" + (
             " WHERE " + " AND ".join(clauses) if clauses else ""
         )
     return int(db.execute(sql, params).fetchone()[0])
+
+
+def search_note(db: sqlite_utils.Database, text: str | None) -> str | None:
+    """A sentence for the reader when a search was ranked over recent matches only."""
+    plan = search.plan(db, text) if text else None
+    if plan is None or plan.exact:
+        return None
+    return (
+        f"every word of {text!r} appears in {plan.rarest_df:,} or more papers: ranked the"
+        f" {search.CANDIDATES:,} most recently stored matches; add a more specific word to rank all"
+    )
 
 
 def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> dict[str, Any]:

@@ -100,3 +100,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migration("tracker", 2, "FTS vocabulary, for search planning")
+def _v2(db: sqlite_utils.Database) -> None:
+    # Document frequencies per word: lets search tell selective words from common ones.
+    db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
