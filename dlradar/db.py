@@ -60,10 +60,25 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+COMPONENT_ORDER = ("tracker", "discovery", "bench", "digest")
+SCHEMA_MODULES = (
+    "tracker.schema",
+    "tracker.schema_discovery",
+    "bench.schema",
+    "dashboard.schema_digest",
+)
+
+
 def _load_schemas() -> None:
     # Importing a component's schema module registers its migrations.
-    import bench.schema  # noqa: F401
-    import tracker.schema  # noqa: F401
+    import importlib
+
+    for name in SCHEMA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def open_db(
@@ -79,11 +94,18 @@ def open_db(
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
+        # 64 MB of page cache: index inserts at a million papers stay in memory.
+        db.execute("PRAGMA cache_size=-65536")
     except (sqlite3.Error, OSError) as exc:
         raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
     if migrate:
         apply_migrations(db)
     return db
+
+
+def db_file(db: sqlite_utils.Database) -> Path:
+    """The file behind an open database (for a second connection to it)."""
+    return Path(db.execute("PRAGMA database_list").fetchone()[2])
 
 
 def applied_versions(db: sqlite_utils.Database) -> dict[str, int]:
@@ -102,7 +124,9 @@ def apply_migrations(db: sqlite_utils.Database) -> list[Migration]:
     )
     done = applied_versions(db)
     applied: list[Migration] = []
-    for component in sorted(_REGISTRY):
+    # Later components may refer to earlier ones' tables.
+    order = {name: i for i, name in enumerate(COMPONENT_ORDER)}
+    for component in sorted(_REGISTRY, key=lambda c: (order.get(c, len(order)), c)):
         for step in _REGISTRY[component]:
             if step.version <= done.get(component, 0):
                 continue

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dlradar.db import open_db
+from tracker import fts
 from tracker.synthetic import write_snapshot
 
 PAPERS = 30_000
@@ -22,18 +23,30 @@ def _consistent(db_path: Path) -> int:
     db = open_db(db_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
     papers = db["papers"].count
     # Every stored paper has its source row, its authors and its index entry, and vice versa.
     assert db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_sources").fetchone()[0] == papers
     assert db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_authors").fetchone()[0] == papers
-    assert db.execute("SELECT COUNT(*) FROM papers_fts").fetchone()[0] == papers
+    # Papers are in the full-text index or queued for it, never both or neither.
+    # (papers_fts itself reads through to `papers`; its docsize shadow table lists what is indexed)
+    indexed = db.execute("SELECT COUNT(*) FROM papers_fts_docsize").fetchone()[0]
+    queued = db.execute("SELECT COUNT(*) FROM fts_pending").fetchone()[0]
+    assert indexed + queued == papers
+    assert (
+        db.execute(
+            "SELECT COUNT(*) FROM papers_fts_docsize WHERE id IN (SELECT paper_id FROM fts_pending)"
+        ).fetchone()[0]
+        == 0
+    )
     assert (
         db.execute(
             "SELECT COUNT(*) FROM (SELECT arxiv_id FROM papers GROUP BY arxiv_id HAVING COUNT(*) > 1)"
         ).fetchone()[0]
         == 0
     )
+    # Indexing what is queued completes the index: it then matches the stored papers exactly.
+    fts.drain(db)
+    db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
     run = db.execute("SELECT seen, status FROM fetch_runs ORDER BY id DESC LIMIT 1").fetchone()
     db.conn.close()
     # The run's committed count matches what is stored (a page and its bookkeeping are atomic).
@@ -77,3 +90,6 @@ def test_sigkill_mid_import_then_rerun(snapshot: Path, tmp_path: Path, delay: fl
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert _consistent(db_path) == PAPERS
+    db = open_db(db_path)
+    assert db.execute("SELECT COUNT(*) FROM fts_pending").fetchone()[0] == 0
+    db.conn.close()

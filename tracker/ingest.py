@@ -17,6 +17,7 @@ import sqlite_utils
 
 from dlradar.db import transaction, utc_now
 from dlradar.errors import DlradarError
+from tracker import fts
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
@@ -105,6 +106,7 @@ def run_pages(
     except DlradarError as exc:
         result.error = str(exc)
         result.status = "partial" if result.counts.seen else "failed"
+        fts.drain(db)
     except BaseException as exc:
         result.error = f"interrupted: {type(exc).__name__}: {exc}".rstrip(": ")
         result.status = "interrupted"
@@ -112,6 +114,7 @@ def run_pages(
         raise
     else:
         result.status = "ok" if result.counts.seen else "empty"
+        fts.drain(db)
     _finish(db, result)
     return result
 

@@ -78,6 +78,9 @@ def clean_title(title: str | None) -> str:
 
 
 def ascii_fold(text: str) -> str:
+    """'Schrödinger' -> 'Schrodinger': accents dropped, other non-ASCII letters removed."""
+    if text.isascii():
+        return text
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 

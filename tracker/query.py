@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from dlradar.errors import NotFoundError
-from tracker import search
+from tracker import fts, search
 from tracker.normalize import normalize_doi, split_arxiv_id
 
 
@@ -77,6 +77,8 @@ def find_papers(
 ) -> list[dict[str, Any]]:
     """Papers matching `f`, newest first, or by relevance (bm25, see tracker.search) when searching."""
     clauses, params = _where(f)
+    if f.search and fts.has_pending(db):
+        fts.drain(db)  # e.g. after an interrupted import: index what is stored before searching
     plan = search.plan(db, f.search) if f.search else None
     if plan is not None:
         sql = (
@@ -104,6 +106,8 @@ def count_papers(db: sqlite_utils.Database, f: PaperFilter) -> int:
     """How many papers match `f` (every match of a search, not only the ranked ones)."""
     clauses, params = _where(f)
     if f.search:
+        if fts.has_pending(db):
+            fts.drain(db)
         match = search.match_expression(f.search)
         if not match:
             return 0

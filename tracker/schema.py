@@ -106,3 +106,16 @@ def _v1(db: sqlite_utils.Database) -> None:
 def _v2(db: sqlite_utils.Database) -> None:
     # Document frequencies per word: lets search tell selective words from common ones.
     db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
+
+
+@migration("tracker", 3, "drop the author-name index")
+def _v3(db: sqlite_utils.Database) -> None:
+    # Author filters match inside names (LIKE '%x%'), which no B-tree index serves, while
+    # keeping it cost a fifth of the import time at 100k papers (benchmarks/ingest.py).
+    db.execute("DROP INDEX IF EXISTS paper_authors_name")
+
+
+@migration("tracker", 4, "queue of papers waiting for the full-text index")
+def _v4(db: sqlite_utils.Database) -> None:
+    # Storing queues papers here; tracker.fts indexes them (see there for why).
+    db.execute("CREATE TABLE fts_pending (paper_id INTEGER PRIMARY KEY)")

@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from dlradar.db import utc_now
+from tracker import fts
 from tracker.normalize import arxiv_urls, title_key
 from tracker.record import PaperRecord
 
@@ -314,18 +315,17 @@ class PaperStore:
             [[i.row[c] for c in PAPER_COLUMNS[1:]] + [i.row["id"]] for i in updates],
         )
         conn.executemany("UPDATE papers SET last_seen = ? WHERE id = ?", touched)
-        # FTS5 external-content index: remove what was indexed before, add the new text.
+        # FTS5 external-content index: remove what was indexed before (papers still queued were
+        # never indexed), and queue the new text for tracker.fts to index.
         stale = [
             i for i in updates if i.old_text and i.old_text != (i.row["title"], i.row["abstract"])
         ]
+        queued = fts.pending_among(self.db, [i.row["id"] for i in stale]) if stale else set()
         conn.executemany(
             "INSERT INTO papers_fts (papers_fts, rowid, title, abstract) VALUES ('delete', ?, ?, ?)",
-            [(i.row["id"], *i.old_text) for i in stale if i.old_text],
+            [(i.row["id"], *i.old_text) for i in stale if i.old_text and i.row["id"] not in queued],
         )
-        conn.executemany(
-            "INSERT INTO papers_fts (rowid, title, abstract) VALUES (?, ?, ?)",
-            [(i.row["id"], i.row["title"], i.row["abstract"]) for i in (*inserts, *stale)],
-        )
+        fts.queue(self.db, [i.row["id"] for i in (*inserts, *stale)])
         for item in (*inserts, *updates):
             item.old_text = (item.row["title"], item.row["abstract"])
         relisted_authors = [i for i in updates if i.authors_changed]
@@ -365,8 +365,9 @@ class PaperStore:
         )
 
 
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
+def _unique(values: list[str]) -> list[str]:
+    unique = list(dict.fromkeys(values))
+    return [v for v in unique if v] if "" in unique else unique
 
 
 def _chunks(values: list[str], size: int = _SQLITE_VARS) -> Iterable[list[str]]:

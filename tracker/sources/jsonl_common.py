@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from dlradar.errors import FormatError
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
@@ -46,7 +48,7 @@ def read_lines(
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = orjson.loads(line)
                 record = convert(obj) if isinstance(obj, dict) else None
                 if record is None:
                     warnings.append(f"{path.name} line {line_no}: not a {label} paper object")
