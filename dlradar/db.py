@@ -60,9 +60,10 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
-COMPONENT_ORDER = ("tracker", "discovery", "bench", "digest")
+COMPONENT_ORDER = ("tracker", "tagging", "discovery", "bench", "digest")
 SCHEMA_MODULES = (
     "tracker.schema",
+    "tracker.tagging.schema",
     "tracker.schema_discovery",
     "bench.schema",
     "dashboard.schema_digest",

@@ -1,0 +1,190 @@
+"""A compiled phrase matcher over the taxonomy: text in, phrases found per clause out.
+
+Every phrase of the taxonomy (terms, negatives, context cues, flags) is tokenised the same way
+as the text and stored in a token trie, so one pass over the words of a text finds every
+phrase at once with dictionary look-ups; that is what makes tagging a million papers cheap.
+
+Tokens are runs of ASCII letters or of digits ("GPT-4o" -> GPT 4 o, "ResNet50" -> ResNet 50),
+so a phrase matches however it is hyphenated or spaced; the trie also holds each word's plural
+("Transformers", "LLMs", "policies"). Case-sensitive phrases ("SAM", "CLIP") sit in a second
+trie that sees the original case. Punctuation that ends a clause or a sentence is kept as a
+token, which no phrase contains, so no phrase matches across it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from itertools import product
+
+from tracker.tagging.rules import Cue, Flag, Negative, Taxonomy, Term
+
+_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
+# Words, plus the marks that end a sentence or a clause when white space follows them.
+_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[.!?,;:](?=\s|$)|(?<=\s)[-–—]+(?=\s)")
+_SENTENCE_MARKS = frozenset(".!?")
+_MARKS = frozenset(".!?,;:-–—")
+# A full stop after these ends an abbreviation, not a sentence ("e.g. SAM", "et al. show").
+_ABBREVIATIONS = frozenset(["al", "vs", "etc", "cf", "Fig", "Eq", "resp", "approx"])
+
+Payload = Term | Negative | Cue | Flag
+
+
+class _Node:
+    """A trie node: the next tokens, and the phrases that end here."""
+
+    __slots__ = ("children", "payloads")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.payloads: list[Payload] = []
+
+
+# A phrase found at tokens [start, end).
+Hit = tuple[int, int, Payload]
+
+
+class Clause:
+    """The phrases found in one clause, by kind; sentence -1 is the title."""
+
+    __slots__ = ("cues", "flags", "negatives", "sentence", "terms")
+
+    def __init__(self, sentence: int) -> None:
+        self.sentence = sentence
+        self.terms: list[tuple[int, int, Term]] = []
+        self.negatives: list[tuple[int, int, Negative]] = []
+        self.cues: list[Cue] = []
+        self.flags: list[Flag] = []
+
+    @property
+    def in_title(self) -> bool:
+        return self.sentence < 0
+
+    def add(self, hit: Hit) -> None:
+        payload = hit[2]
+        if type(payload) is Term:
+            self.terms.append(hit)  # type: ignore[arg-type]
+        elif type(payload) is Cue:
+            self.cues.append(payload)
+        elif type(payload) is Negative:
+            self.negatives.append(hit)  # type: ignore[arg-type]
+        else:
+            self.flags.append(payload)  # type: ignore[arg-type]
+
+
+def _forms(token: str) -> list[str]:
+    """A word and its plural spellings (numbers have none)."""
+    if not token.isalpha() or len(token) < 2:
+        return [token]
+    forms = [token, token + "s", token + "es"]
+    if len(token) > 3 and token[-1] in "yY" and token[-2] not in "aeiouAEIOU":
+        forms.append(token[:-1] + ("ies" if token[-1] == "y" else "IES"))
+    return forms
+
+
+class Matcher:
+    """The taxonomy's phrases compiled into two token tries (case-folded and exact)."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._folded: dict[str, _Node] = {}
+        self._exact: dict[str, _Node] = {}
+        payloads: list[Payload] = [
+            *taxonomy.terms,
+            *taxonomy.negatives,
+            *taxonomy.cues,
+            *taxonomy.flags,
+        ]
+        for payload in payloads:
+            self._add(payload)
+        self._starts = frozenset([*self._folded, *(word.lower() for word in self._exact), *_MARKS])
+
+    def _add(self, payload: Payload) -> None:
+        words = _WORD.findall(payload.label)
+        if not words:
+            raise ValueError(f"taxonomy phrase {payload.label!r} has no word")
+        if not payload.case_sensitive:
+            words = [w.lower() for w in words]
+        root = self._exact if payload.case_sensitive else self._folded
+        for path in product(*(_forms(w) for w in words)):
+            level = root
+            node: _Node | None = None
+            for word in path:
+                node = level.get(word)
+                if node is None:
+                    node = level[word] = _Node()
+                level = node.children
+            assert node is not None
+            if payload not in node.payloads:
+                node.payloads.append(payload)
+
+    def clauses(self, title: str, abstract: str) -> list[Clause]:
+        """Every phrase found in the title and the abstract, grouped by clause."""
+        out: list[Clause] = []
+        if title:
+            out.extend(self._clauses(title, in_title=True))
+        if abstract:
+            out.extend(self._clauses(abstract, in_title=False))
+        return out
+
+    def _clauses(self, text: str, *, in_title: bool) -> list[Clause]:
+        tokens = _TOKEN.findall(text)
+        hits, marks = self._scan(tokens)
+        if not hits:
+            return []
+        sentence_ends = [
+            i
+            for i in marks
+            if tokens[i] in _SENTENCE_MARKS
+            and i > 0
+            and (len(tokens[i - 1]) > 1 or tokens[i - 1].isdigit())
+            and tokens[i - 1] not in _ABBREVIATIONS
+        ]
+        by_clause: dict[int, Clause] = {}
+        for hit in hits:
+            clause_no = bisect_right(marks, hit[0])
+            clause = by_clause.get(clause_no)
+            if clause is None:
+                sentence = -1 if in_title else bisect_right(sentence_ends, hit[0])
+                clause = by_clause[clause_no] = Clause(sentence)
+            clause.add(hit)
+        return [by_clause[k] for k in sorted(by_clause)]
+
+    def _scan(self, tokens: list[str]) -> tuple[list[Hit], list[int]]:
+        """Phrases found (in no particular order) and the positions of punctuation marks."""
+        # Tokens hold no spaces, so one join/lower/split folds the case of all of them at once.
+        folded = " ".join(tokens).lower().split(" ")
+        # One set intersection (in C) finds the few words that can start a phrase (in either
+        # trie, case folded) and the marks; only those positions are looked at.
+        present = self._starts.intersection(folded)
+        if present.issubset(_MARKS):
+            return [], []
+        hits: list[Hit] = []
+        marks: list[int] = []
+        n = len(tokens)
+        folded_get, exact_get = self._folded.get, self._exact.get
+        for i in [i for i, token in enumerate(folded) if token in present]:
+            word = folded[i]
+            if word in _MARKS:
+                marks.append(i)
+                continue
+            # The same walk twice, inlined: this loop is the hot path of tagging.
+            node = folded_get(word)
+            j = i + 1
+            while node is not None:
+                for payload in node.payloads:
+                    hits.append((i, j, payload))
+                if j >= n:
+                    break
+                node = node.children.get(folded[j])
+                j += 1
+            node = exact_get(tokens[i])
+            j = i + 1
+            while node is not None:
+                for payload in node.payloads:
+                    hits.append((i, j, payload))
+                if j >= n:
+                    break
+                node = node.children.get(tokens[j])
+                j += 1
+        return hits, marks
