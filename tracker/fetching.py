@@ -139,6 +139,11 @@ def _run(
     if sys.stderr.isatty():
         click.echo("", err=True)
     click.echo(result.summary(), err=True)
+    if result.counts.new or result.counts.updated:
+        # The per-family and per-interest Atom feeds follow every fetch (dashboard/feeds.py).
+        from dashboard.feeds import refresh_feeds
+
+        click.echo(f"feeds: {refresh_feeds(db, settings)}", err=True)
     if result.status in ("failed", "partial"):
         raise DlradarError(result.error or "fetch failed")
 

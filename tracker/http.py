@@ -277,3 +277,17 @@ def _attempts_suffix(attempts: list[_Attempt]) -> str:
     if not attempts:
         return ""
     return f" (attempts: {', '.join(a.what for a in attempts)})"
+
+
+def response_text(response: requests.Response) -> str:
+    """The body as text: UTF-8 unless the server names another charset.
+
+    requests guesses ISO-8859-1 for text/* and sniffs other types when the server names no
+    charset; the services dlradar reads serve UTF-8, so only an explicit charset overrides it.
+    """
+    declared = "charset=" in response.headers.get("Content-Type", "").lower()
+    encoding = response.encoding if declared and response.encoding else "utf-8"
+    try:
+        return response.content.decode(encoding, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return response.content.decode("utf-8", errors="replace")

@@ -109,6 +109,13 @@ def run_main_job(
         except DlradarError as exc:
             ok = False
             say(f"  failed: {exc}")
+    feeds = _component("dashboard.feeds")
+    if feeds is not None and hasattr(feeds, "refresh_feeds"):
+        try:
+            say(f"  feeds: {feeds.refresh_feeds(db, settings)}")
+        except DlradarError as exc:
+            ok = False
+            say(f"  feeds failed: {exc}")
 
     if unreachable:
         say(f"note: {', '.join(unreachable)} could not be fetched; the rest used what is stored")

@@ -32,7 +32,7 @@ _TEX_COMMANDS = re.compile(
     r"\\(?:emph|textbf|textit|texttt|mathrm|mathbf|mathcal|text|bf|it|rm|tt)\s*"
 )
 _TEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHtcdbk]\s*\{?([A-Za-z])\}?")
-_ACCENT_MARK = {
+ACCENT_MARKS = {
     "`": "\u0300",
     "'": "\u0301",
     "^": "\u0302",
@@ -51,7 +51,7 @@ _TEX_CHARS = re.compile(r"[\\{}$~]")
 
 def _replace_accent(match: re.Match[str]) -> str:
     command = match.group(0)[1]
-    mark = _ACCENT_MARK.get(command, "")
+    mark = ACCENT_MARKS.get(command, "")
     return unicodedata.normalize("NFC", match.group(1) + mark)
 
 

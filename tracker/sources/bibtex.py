@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from tracker.normalize import clean_author, clean_text
+from tracker.normalize import ACCENT_MARKS, clean_author, clean_text
 
 _MONTHS = {
     "jan": "January",
@@ -251,22 +251,6 @@ def latex_to_unicode(text: str) -> str:
     return _SPECIAL.sub(lambda m: _SPECIAL_LETTERS["\\" + m.group(1)], text)
 
 
-_ACCENTS = {
-    "`": "\u0300",
-    "'": "\u0301",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-}
-
-
 def _accent_command(group: str) -> str:
     return rf"\\(?P<{group}>[`'^\"~=.]|[uvHck](?![A-Za-z]))\s*"
 
@@ -284,7 +268,7 @@ _CASE_BRACES = re.compile(r"(?<![\\A-Za-z^_])\{([^{}\\$]*)\}")
 def _accent(match: re.Match[str]) -> str:
     command = match.group("cmd") or match.group("cmd2")
     letter = next(g for g in match.group("a", "b", "c", "d") if g)
-    return unicodedata.normalize("NFC", letter + _ACCENTS[command])
+    return unicodedata.normalize("NFC", letter + ACCENT_MARKS[command])
 
 
 def bib_text(value: str | None) -> str:

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import requests
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from dlradar.errors import FetchError, FormatError
-from tracker.http import PoliteClient
+from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
@@ -356,17 +355,6 @@ def read(path: Path) -> Iterator[Page]:
     yield Page(records=[parse_abstract_page(html, str(path))])
 
 
-def _response_text(response: requests.Response) -> str:
-    # requests guesses ISO-8859-1 for text/* and sniffs other types when the server names no
-    # charset; these services serve UTF-8, so only an explicit charset overrides it.
-    declared = "charset=" in response.headers.get("Content-Type", "").lower()
-    encoding = response.encoding if declared and response.encoding else "utf-8"
-    try:
-        return response.content.decode(encoding, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return response.content.decode("utf-8", errors="replace")
-
-
 # -- live ------------------------------------------------------------------------------------
 
 
@@ -408,7 +396,7 @@ def fetch(
     owned = client is None
     http = client or PoliteClient(min_interval=MIN_INTERVAL_S)
     try:
-        listing_html = _response_text(http.get(listing_url))
+        listing_html = response_text(http.get(listing_url))
         entries, listing_warnings = parse_listing(listing_html, listing_url)
         warnings.extend(listing_warnings)
         stop = len(entries) if limit is None else min(len(entries), start + max(0, limit))
@@ -434,7 +422,7 @@ def fetch(
                     continue
                 page_url = base + entry.path
                 try:
-                    html = _response_text(http.get(page_url))
+                    html = response_text(http.get(page_url))
                     failures_in_row = 0
                     records.append(parse_abstract_page(html, page_url, entry))
                 except FetchError as exc:

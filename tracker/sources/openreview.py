@@ -20,10 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from dlradar.errors import ConfigError, FormatError
-from tracker.http import PoliteClient
+from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
@@ -166,17 +164,6 @@ def read(path: Path) -> Iterator[Page]:
         warnings = []
 
 
-def _response_text(response: requests.Response) -> str:
-    # requests guesses ISO-8859-1 for text/* and sniffs other types when the server names no
-    # charset; these services serve UTF-8, so only an explicit charset overrides it.
-    declared = "charset=" in response.headers.get("Content-Type", "").lower()
-    encoding = response.encoding if declared and response.encoding else "utf-8"
-    try:
-        return response.content.decode(encoding, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return response.content.decode("utf-8", errors="replace")
-
-
 def _start_offset(cursor: str | None, venue_id: str, warnings: list[str]) -> int:
     """Notes already done according to ``cursor`` ("NeurIPS.cc/2023/Conference:2000" or "2000")."""
     if not cursor:
@@ -225,7 +212,7 @@ def fetch(
             params = {"content.venueid": venue_id, "limit": str(size), "offset": str(offset)}
             response = http.get(url, params=params)
             origin = response.url or url
-            data = _load_json(_response_text(response), origin)
+            data = _load_json(response_text(response), origin)
             records, page_warnings, count, held = parse_response(data, origin, venue_id)
             if held == 0:
                 if fetched == 0:

@@ -22,11 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import requests
 import yaml
 
 from dlradar.errors import ConfigError, FormatError
-from tracker.http import PoliteClient
+from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
@@ -346,17 +345,6 @@ def read(path: Path) -> Iterator[Page]:
     yield from pages_from_yaml(text, str(path))
 
 
-def _response_text(response: requests.Response) -> str:
-    # requests guesses ISO-8859-1 for text/* and sniffs other types when the server names no
-    # charset; these services serve UTF-8, so only an explicit charset overrides it.
-    declared = "charset=" in response.headers.get("Content-Type", "").lower()
-    encoding = response.encoding if declared and response.encoding else "utf-8"
-    try:
-        return response.content.decode(encoding, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return response.content.decode("utf-8", errors="replace")
-
-
 # -- live ------------------------------------------------------------------------------------
 
 
@@ -402,7 +390,7 @@ def fetch(
     owned = client is None
     http = client or PoliteClient()
     try:
-        text = _response_text(http.get(url))
+        text = response_text(http.get(url))
     finally:
         if owned:
             http.close()
