@@ -105,3 +105,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migration("bench", 2, "bench_peaks.gflops_engine: which runtime's GEMM kernel set the peak")
+def _v2(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE bench_peaks ADD COLUMN gflops_engine TEXT NOT NULL DEFAULT 'torch'")

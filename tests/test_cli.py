@@ -121,7 +121,13 @@ def test_config_precedence(
 
 
 def test_offline_run_loads_the_catalogue(runner: CliRunner, tmp_path: Path) -> None:
-    pytest.importorskip("tracker.catalogue", reason="catalogue data not written yet")
     result = runner.invoke(cli, ["run", "--offline", "--no-bench", "--no-dashboard"])
+    assert result.exit_code == 0, result.output
     assert "[2/7] landmark catalogue" in result.output
     assert (tmp_path / "data" / "dlradar.db").exists()
+    result = runner.invoke(
+        cli, ["papers", "--curated", "--family", "cnn", "--format", "json", "--limit", "0"]
+    )
+    titles = {p["title"] for p in json.loads(result.output)}
+    assert "Deep Residual Learning for Image Recognition" in titles
+    assert "Semi-Supervised Classification with Graph Convolutional Networks" not in titles

@@ -1,0 +1,640 @@
+"""Run a benchmark profile: build each model, export it, time every configuration, store it.
+
+A configuration is model x device x backend x threads x batch size. Each is measured alone
+(never two things timed at once) and stored as soon as it finishes, so Ctrl-C keeps what
+finished; the run is then marked `interrupted`. A configuration that fails (build, export,
+session, parity, run) is stored as failed with its stage and reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+import sqlite_utils
+import torch
+
+from bench import store
+from bench.environment import capture_environment
+from bench.onnx_export import (
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    ExportResult,
+    check_parity,
+    create_session,
+    export_onnx,
+    fixed_batch,
+)
+from bench.peak import peak_for_threads
+from bench.stats import LatencyStats, throughput_per_s
+from bench.store import ResultRecord
+from bench.threads import (
+    ThreadSettings,
+    apply_torch,
+    ort_session_options,
+    ort_settings,
+    torch_settings,
+)
+from bench.timing import (
+    PeakMemory,
+    TimingConfig,
+    first_call_ms,
+    host_timed,
+    measure,
+    ort_call,
+    ort_feed,
+    timed,
+    torch_call,
+    torch_step,
+)
+from dlradar.errors import DlradarError
+
+BACKENDS = ("torch", "torch-compile", "onnxruntime")
+DEVICES = ("cpu", "cuda")
+EXPORT_BATCH = 2  # export with batch 2: batch 1 lets the exporter specialise the batch dim
+
+
+class FlopLike(Protocol):
+    @property
+    def macs(self) -> int: ...
+    @property
+    def flops(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+
+
+class BenchModel(Protocol):
+    """What the runner needs of a zoo entry (bench.zoo.ModelSpec provides it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def task(self) -> str: ...
+
+    def build(self, *, size: str = ..., weights: str | None = ...) -> torch.nn.Module: ...
+    def example_inputs(self, batch_size: int, *, size: str = ...) -> tuple[torch.Tensor, ...]: ...
+    def flops(self, batch_size: int = ..., *, size: str = ...) -> FlopLike: ...
+    def params(self, *, size: str = ...) -> int: ...
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to measure and how long; stored with the run."""
+
+    models: tuple[str, ...]
+    backends: tuple[str, ...] = ("torch", "onnxruntime")
+    devices: tuple[str, ...] = ("cpu",)
+    batch_sizes: tuple[int, ...] = (1,)
+    threads: tuple[int, ...] = (1,)
+    inter_op_threads: int = 1
+    timing: TimingConfig = field(default_factory=TimingConfig)
+    profile: str = "custom"
+    size: str = "full"
+    weights: str | None = None
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+
+    def __post_init__(self) -> None:
+        for backend in self.backends:
+            if backend not in BACKENDS:
+                raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        for device in self.devices:
+            if device not in DEVICES:
+                raise ValueError(f"unknown device {device!r}; choose from {', '.join(DEVICES)}")
+        if any(b < 1 for b in self.batch_sizes) or any(t < 1 for t in self.threads):
+            raise ValueError("batch sizes and thread counts must be at least 1")
+
+    def configurations_per_model(self) -> int:
+        return len(self.devices) * len(self.backends) * len(self.threads) * len(self.batch_sizes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+QUICK_TIMING = TimingConfig(warmup=2, min_iterations=10, min_time_s=0.25, max_time_s=3.0)
+FULL_TIMING = TimingConfig(
+    warmup=2, min_iterations=10, min_time_s=0.5, max_time_s=8.0, max_warmup_s=3.0
+)
+
+
+def profile_config(profile: str, **overrides: Any) -> RunConfig:
+    """The `quick` or `full` profile, with any non-None override applied."""
+    from bench.zoo import list_models
+
+    specs = list_models()
+    if profile == "quick":
+        base = RunConfig(
+            models=tuple(s.name for s in specs if s.quick),
+            batch_sizes=(1,),
+            threads=(1,),
+            timing=QUICK_TIMING,
+            profile="quick",
+        )
+    elif profile == "full":
+        base = RunConfig(
+            models=tuple(s.name for s in specs),
+            batch_sizes=(1, 8),
+            threads=(1,),
+            timing=FULL_TIMING,
+            profile="full",
+        )
+    else:
+        raise DlradarError(f"unknown benchmark profile {profile!r} (quick or full)")
+    changes = {k: v for k, v in overrides.items() if v not in (None, ())}
+    return replace(base, **changes) if changes else base
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+class Progress:
+    """A line per configuration on stderr; on a TTY also a bar redrawn below the lines.
+
+    With `say`, lines go to that callback instead (the weekly job's log), without a bar.
+    """
+
+    def __init__(
+        self, total: int, stream: TextIO | None = None, say: Callable[[str], None] | None = None
+    ) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.say = say
+        self.tty = say is None and bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def line(self, text: str) -> None:
+        if self.say is not None:
+            self.say(text)
+            return
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self._bar()
+        self.stream.flush()
+
+    def advance(self, text: str) -> None:
+        self.done += 1
+        self.line(f"[{self.done}/{self.total}] {text}")
+
+    def _bar(self) -> None:
+        if not self.tty or self.total == 0:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        self.stream.write(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def describe(record: ResultRecord) -> str:
+    head = (
+        f"{record.model} {record.backend} {record.device} batch={record.batch_size}"
+        f" threads={record.threads_intra}"
+    )
+    if record.status != "ok" or record.latency is None:
+        return f"{head}: FAILED at {record.stage}: {record.error}"
+    lat = record.latency
+    text = (
+        f"{head}: p50 {lat.p50:.3f} ms (IQR {100 * lat.relative_iqr:.1f}%, n={lat.count})"
+        f" {record.throughput_per_s:.1f}/s"
+    )
+    if record.fraction_of_peak is not None:
+        text += f" {record.achieved_gflops:.1f} GFLOP/s ({100 * record.fraction_of_peak:.0f}% peak)"
+    if lat.noisy:
+        text += " [noisy]"
+    return text
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    db: sqlite_utils.Database
+    run_id: int
+    config: RunConfig
+    peak: dict[str, Any] | None
+    progress: Progress
+    workdir: Path
+    results: list[int] = field(default_factory=list)
+    failures: int = 0
+
+    def save(self, record: ResultRecord) -> None:
+        self.results.append(store.save_result(self.db, self.run_id, record))
+        if record.status != "ok":
+            self.failures += 1
+        self.progress.advance(describe(record))
+
+
+def resolve_models(names: Sequence[str]) -> list[BenchModel]:
+    from bench.zoo import get_model
+
+    return [get_model(name) for name in names]
+
+
+def run_benchmark(
+    db: sqlite_utils.Database,
+    config: RunConfig,
+    *,
+    specs: Sequence[BenchModel] | None = None,
+    stream: TextIO | None = None,
+    say: Callable[[str], None] | None = None,
+) -> int:
+    """Measure every configuration of `config` and store it; returns the run id.
+
+    `specs` overrides the zoo lookup of `config.models` (tests pass their own small models).
+    KeyboardInterrupt marks the run `interrupted` and propagates after earlier results are kept.
+    """
+    models = list(specs) if specs is not None else resolve_models(config.models)
+    peak = store.latest_peak(db)
+    apply_torch(ThreadSettings(config.threads[0], config.inter_op_threads))
+    run_id = store.create_run(
+        db,
+        profile=config.profile,
+        environment=capture_environment(),
+        config=config.to_dict() | {"models": [m.name for m in models]},
+        peak_id=peak["id"] if peak else None,
+    )
+    progress = Progress(len(models) * config.configurations_per_model(), stream, say)
+    if peak is None:
+        progress.line("no stored peak: run `dlradar bench peak` for roofline fractions")
+    try:
+        with tempfile.TemporaryDirectory(prefix="dlradar-onnx-") as tmp:
+            ctx = _Context(db, run_id, config, peak, progress, Path(tmp))
+            for spec in models:
+                _run_model(ctx, spec)
+    except KeyboardInterrupt:
+        progress.close()
+        store.finish_run(db, run_id, "interrupted", "stopped by the user (Ctrl-C)")
+        raise
+    except BaseException as exc:
+        progress.close()
+        store.finish_run(db, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    progress.close()
+    total = len(ctx.results)
+    status = "ok" if ctx.failures == 0 else ("failed" if ctx.failures == total else "partial")
+    store.finish_run(db, run_id, status, f"{total - ctx.failures} of {total} configurations ok")
+    return run_id
+
+
+def run_quick_profile(
+    db: sqlite_utils.Database,
+    *,
+    say: Callable[[str], None] | None = None,
+    threads: Sequence[int] | None = None,
+) -> str:
+    """The quick profile (used by `dlradar run`): run it, store it, return a one-line summary."""
+    config = profile_config("quick", threads=tuple(threads) if threads else None)
+    start = time.perf_counter()
+    run_id = run_benchmark(db, config, say=say)
+    run = store.get_run(db, run_id)
+    seconds = time.perf_counter() - start
+    return f"benchmark run {run_id}: {run['status']}, {run['message']} in {seconds:.0f} s"
+
+
+def _error_text(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if not isinstance(exc, DlradarError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text[:500]
+
+
+def _base_record(ctx: _Context, spec: BenchModel, device: str, backend: str) -> ResultRecord:
+    return ResultRecord(
+        model=spec.name,
+        family=spec.family,
+        task=spec.task,
+        backend=backend,
+        device=device,
+        batch_size=0,
+        threads_intra=None,
+        threads_inter=None,
+        config={
+            "size": ctx.config.size,
+            "weights": ctx.config.weights,
+            "timing": asdict(ctx.config.timing),
+        },
+    )
+
+
+def _fail_all(
+    ctx: _Context,
+    base: ResultRecord,
+    stage: str,
+    error: str,
+    backends: Sequence[str],
+    threads_list: Sequence[int] | None = None,
+) -> None:
+    """Record every (backend, threads, batch) configuration under `base` as failed."""
+    for backend in backends:
+        for threads in threads_list or ctx.config.threads:
+            for batch in ctx.config.batch_sizes:
+                ctx.save(
+                    replace(
+                        base,
+                        backend=backend,
+                        batch_size=batch,
+                        threads_intra=threads,
+                        threads_inter=ctx.config.inter_op_threads,
+                        status="failed",
+                        stage=stage,
+                        error=error,
+                    )
+                )
+
+
+def _run_model(ctx: _Context, spec: BenchModel) -> None:
+    config = ctx.config
+    try:
+        params = spec.params(size=config.size)
+    except Exception:  # a count the zoo cannot give is left empty, not fatal
+        params = None
+    for device in config.devices:
+        base = _base_record(ctx, spec, device, config.backends[0])
+        base.params = params
+        if device == "cuda" and not torch.cuda.is_available():
+            _fail_all(ctx, base, "device", "CUDA is not available on this machine", config.backends)
+            continue
+        try:
+            model, build_s = timed(lambda: spec.build(size=config.size, weights=config.weights))
+            model = model.eval().to(device)
+        except Exception as exc:
+            _fail_all(ctx, base, "build", _error_text(exc), config.backends)
+            continue
+        base.build_s = build_s
+        if params is None:
+            base.params = sum(p.numel() for p in model.parameters())
+        for backend in config.backends:
+            if backend == "onnxruntime":
+                _run_onnxruntime(ctx, spec, model, replace(base, backend=backend))
+            else:
+                _run_torch(ctx, spec, model, replace(base, backend=backend))
+        del model
+
+
+def _with_flops(ctx: _Context, spec: BenchModel, record: ResultRecord) -> ResultRecord:
+    try:
+        count = spec.flops(record.batch_size, size=ctx.config.size)
+        record.flops, record.macs, record.flop_method = count.flops, count.macs, count.method
+    except Exception:  # FLOPs are context, not a reason to lose the timing
+        record.flop_method = "unavailable"
+    return record
+
+
+def _finish(ctx: _Context, record: ResultRecord, samples_ms: list[float]) -> ResultRecord:
+    """Fill the latency record, throughput and roofline figures from raw samples."""
+    stats = LatencyStats.from_samples(samples_ms)
+    record.samples_ms = samples_ms
+    record.latency = stats
+    record.throughput_per_s = throughput_per_s(record.batch_size, stats.p50)
+    if record.flops:
+        record.achieved_gflops = record.flops / (stats.p50 / 1000.0) / 1e9
+        if ctx.peak is not None and record.threads_intra:
+            ceiling = peak_for_threads(ctx.peak, record.threads_intra)
+            record.fraction_of_peak = record.achieved_gflops / ceiling if ceiling > 0 else None
+    return record
+
+
+@contextmanager
+def _memory(record: ResultRecord) -> Iterator[None]:
+    tracker = PeakMemory()
+    tracker.start()
+    try:
+        yield
+    finally:
+        record.peak_memory_mb = tracker.rss_peak_mb()
+        record.cuda_peak_memory_mb = tracker.cuda_peak_mb()
+
+
+def _run_torch(ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: ResultRecord) -> None:
+    config = ctx.config
+    for threads in config.threads:
+        applied = apply_torch(ThreadSettings(threads, config.inter_op_threads))
+        runnable: Callable[..., Any] = model
+        if base.backend == "torch-compile":
+            # torch.compile only wraps; compilation happens in (and is timed as) the first call.
+            try:
+                runnable = torch.compile(model)
+            except Exception as exc:
+                _fail_all(ctx, base, "compile", _error_text(exc), [base.backend], [threads])
+                continue
+        for batch in config.batch_sizes:
+            record = replace(
+                base, batch_size=batch, threads_intra=applied.intra, threads_inter=applied.inter
+            )
+            _with_flops(ctx, spec, record)
+            try:
+                inputs = tuple(
+                    t.to(base.device) for t in spec.example_inputs(batch, size=config.size)
+                )
+                call = torch_call(runnable, inputs, base.device)  # type: ignore[arg-type]
+                with _memory(record):
+                    record.first_call_ms = first_call_ms(call, base.device)
+                    result = measure(torch_step(call, base.device), config.timing)
+                record.stopped_by = result.stopped_by
+                _finish(ctx, record, result.samples_ms)
+            except Exception as exc:
+                record.status, record.stage, record.error = "failed", "run", _error_text(exc)
+            ctx.save(record)
+
+
+def _export(ctx: _Context, spec: BenchModel, model: torch.nn.Module, device: str) -> ExportResult:
+    cpu_model = model.to("cpu") if device != "cpu" else model
+    inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size)
+    path = ctx.workdir / f"{spec.name}.onnx"
+    try:
+        return export_onnx(cpu_model, inputs, path)
+    finally:
+        if device != "cpu":
+            model.to(device)
+
+
+def _run_onnxruntime(
+    ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: ResultRecord
+) -> None:
+    config = ctx.config
+    try:
+        exported = _export(ctx, spec, model, base.device)
+    except Exception as exc:
+        _fail_all(ctx, base, "export", _error_text(exc), [base.backend])
+        return
+    base.exporter, base.export_s = exported.exporter, exported.seconds
+    ctx.progress.line(
+        f"{spec.name}: exported to ONNX by the {exported.exporter} exporter"
+        f" in {exported.seconds:.1f} s"
+    )
+    if exported.failed_attempts:
+        base.config = base.config | {"export_failures": list(exported.failed_attempts)}
+    for threads in config.threads:
+        wanted = ThreadSettings(threads, config.inter_op_threads)
+        try:
+            session, session_s = timed(
+                lambda w=wanted: create_session(exported.path, w, base.device)  # type: ignore[misc]
+            )
+        except Exception as exc:
+            _fail_all(ctx, base, "session", _error_text(exc), [base.backend], [threads])
+            continue
+        applied = ort_settings(ort_session_options(wanted))
+        for batch in config.batch_sizes:
+            record = replace(
+                base,
+                batch_size=batch,
+                threads_intra=applied.intra,
+                threads_inter=applied.inter,
+                providers=list(session.get_providers()),
+                session_s=session_s,
+            )
+            _with_flops(ctx, spec, record)
+            _measure_onnxruntime(ctx, spec, model, session, record)
+            ctx.save(record)
+        del session
+    exported.path.unlink(missing_ok=True)  # full-size models leave files of hundreds of MB
+
+
+def _measure_onnxruntime(
+    ctx: _Context, spec: BenchModel, model: torch.nn.Module, session: Any, record: ResultRecord
+) -> None:
+    config = ctx.config
+    stage = "parity"
+    try:
+        pinned = fixed_batch(session)
+        if pinned is not None and pinned != record.batch_size:
+            raise DlradarError(f"exported graph is fixed to batch {pinned}")
+        inputs = spec.example_inputs(record.batch_size, size=config.size)
+        with torch.inference_mode():
+            reference = model(*(t.to(record.device) for t in inputs))
+        feed = ort_feed(session, inputs)
+        call = ort_call(session, feed)
+        with _memory(record):
+            outputs, first_s = timed(call)
+            record.first_call_ms = first_s * 1000.0
+            parity = check_parity(reference, outputs[0], rtol=config.rtol, atol=config.atol)
+            record.parity_max_abs_diff = parity.max_abs_diff
+            if not parity.ok:
+                raise DlradarError(
+                    f"onnxruntime output differs from PyTorch: max abs diff"
+                    f" {parity.max_abs_diff:.3g} beyond rtol={parity.rtol:g} atol={parity.atol:g}"
+                )
+            stage = "run"
+            result = measure(host_timed(call), config.timing)
+        record.stopped_by = result.stopped_by
+        _finish(ctx, record, result.samples_ms)
+    except Exception as exc:
+        record.status, record.stage, record.error = "failed", stage, _error_text(exc)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def run_evaluation(
+    db: sqlite_utils.Database,
+    names: Sequence[str],
+    eval_config: Any = None,
+    *,
+    stream: TextIO | None = None,
+) -> int:
+    """Train and evaluate each model (bench.evaluate), check its ONNX export on the same test
+    split, and store one result per model with the metrics; returns the run id."""
+    from bench.evaluate import EvalConfig
+
+    config = eval_config or EvalConfig()
+    progress = Progress(len(names), stream)
+    run_id = store.create_run(
+        db,
+        profile="eval",
+        kind="eval",
+        environment=capture_environment(),
+        config=asdict(config) | {"models": list(names)},
+        peak_id=None,
+    )
+    failures = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="dlradar-eval-") as tmp:
+            for name in names:
+                record = _evaluate_one(name, config, Path(tmp), progress)
+                store.save_result(db, run_id, record)
+                failures += record.status != "ok"
+                progress.advance(_describe_eval(record))
+    except KeyboardInterrupt:
+        progress.close()
+        store.finish_run(db, run_id, "interrupted", "stopped by the user (Ctrl-C)")
+        raise
+    progress.close()
+    status = "ok" if failures == 0 else ("failed" if failures == len(names) else "partial")
+    store.finish_run(db, run_id, status, f"{len(names) - failures} of {len(names)} models ok")
+    return run_id
+
+
+def _evaluate_one(name: str, config: Any, workdir: Path, progress: Progress) -> ResultRecord:
+    from bench.evaluate import accuracy_of_logits, test_arrays, train_and_evaluate
+    from bench.zoo import get_model
+
+    threads = torch_settings()
+    record = ResultRecord(
+        model=name,
+        backend="torch",
+        device="cpu",
+        batch_size=config.batch_size,
+        threads_intra=threads.intra,
+        threads_inter=threads.inter,
+        config={"eval": True},
+    )
+    try:
+        spec = get_model(name)
+        record.family, record.task = spec.family, spec.task
+        trained = train_and_evaluate(spec, config, progress.line)
+    except Exception as exc:
+        record.status, record.stage, record.error = "failed", "eval", _error_text(exc)
+        return record
+    result = trained.result
+    record.params = result.params
+    metrics: dict[str, Any] = {}
+    try:
+        test_x, test_y = test_arrays(spec, config)
+        example = (torch.from_numpy(test_x[:EXPORT_BATCH]),)
+        exported = export_onnx(trained.model, example, workdir / f"{name}.onnx")
+        record.exporter, record.export_s = exported.exporter, exported.seconds
+        session = create_session(exported.path, ThreadSettings(threads.intra, threads.inter), "cpu")
+        name_in = session.get_inputs()[0].name
+        logits = np.concatenate(
+            [
+                session.run(None, {name_in: test_x[i : i + 256]})[0]
+                for i in range(0, len(test_x), 256)
+            ]
+        )
+        result = result.with_onnx_accuracy(accuracy_of_logits(logits, test_y))
+        with torch.inference_mode():
+            reference = trained.model(torch.from_numpy(test_x[:256]))
+        record.parity_max_abs_diff = check_parity(reference, logits[:256]).max_abs_diff
+    except Exception as exc:  # the PyTorch evaluation stands; the ONNX side records why not
+        metrics["onnx_error"] = _error_text(exc)
+    record.eval_metrics = result.to_dict() | metrics
+    return record
+
+
+def _describe_eval(record: ResultRecord) -> str:
+    if record.status != "ok" or record.eval_metrics is None:
+        return f"{record.model} eval: FAILED at {record.stage}: {record.error}"
+    m = record.eval_metrics
+    text = (
+        f"{record.model} eval: accuracy {m['accuracy']:.3f}, macro F1 {m['f1_macro']:.3f},"
+        f" fit {m['fit']}"
+    )
+    if m.get("onnx_accuracy") is not None:
+        text += f", ONNX accuracy {m['onnx_accuracy']:.3f} ({m['onnx_accuracy_diff']:+.3f})"
+    elif m.get("onnx_error"):
+        text += f", ONNX failed: {m['onnx_error']}"
+    return text

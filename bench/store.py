@@ -1,0 +1,321 @@
+"""Reading and writing the benchmark tables (runs, results, samples, peaks).
+
+Results are written one configuration at a time, each in its own transaction, so an
+interrupted run keeps everything that finished. `result_rows` gives the public shape that
+`dlradar bench show` prints and the dashboard reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from bench.stats import LatencyStats
+from dlradar.db import transaction, utc_now
+from dlradar.errors import NotFoundError
+
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+
+
+@dataclass
+class ResultRecord:
+    """Everything measured for one configuration (model x backend x device x batch x threads)."""
+
+    model: str
+    backend: str
+    device: str
+    batch_size: int
+    threads_intra: int | None
+    threads_inter: int | None
+    status: str = "ok"  # ok | failed
+    family: str | None = None
+    task: str | None = None
+    dtype: str = "float32"
+    params: int | None = None
+    flops: int | None = None
+    macs: int | None = None
+    flop_method: str | None = None
+    exporter: str | None = None
+    providers: list[str] | None = None
+    stage: str | None = None  # where a failure happened: build, export, session, parity, run
+    error: str | None = None
+    latency: LatencyStats | None = None
+    stopped_by: str | None = None
+    throughput_per_s: float | None = None
+    peak_memory_mb: float | None = None
+    cuda_peak_memory_mb: float | None = None
+    build_s: float | None = None
+    export_s: float | None = None
+    session_s: float | None = None
+    first_call_ms: float | None = None
+    parity_max_abs_diff: float | None = None
+    achieved_gflops: float | None = None
+    fraction_of_peak: float | None = None
+    eval_metrics: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    samples_ms: list[float] = field(default_factory=list)
+
+    @property
+    def noisy(self) -> bool | None:
+        return None if self.latency is None else self.latency.noisy
+
+
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+    if cursor.lastrowid is None:
+        raise RuntimeError(f"insert into {table} returned no row id")
+    return int(cursor.lastrowid)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+# --- peaks ----------------------------------------------------------------------------------
+
+
+def save_peak(db: sqlite_utils.Database, peak: dict[str, Any]) -> int:
+    """Store a measured peak (see bench.peak.PeakResult.to_dict); returns its id."""
+    row = {
+        "measured_at": peak.get("measured_at") or utc_now(),
+        "gflops": peak["gflops"],
+        "gflops_engine": peak.get("gflops_engine", "torch"),
+        "gflops_size": peak["gflops_size"],
+        "gflops_threads": peak["gflops_threads"],
+        "bandwidth_gbs": peak["bandwidth_gbs"],
+        "bandwidth_kind": peak["bandwidth_kind"],
+        "bandwidth_threads": peak["bandwidth_threads"],
+        "sizes": _json(peak.get("sizes", [])),
+        "threads": _json(peak.get("threads", [])),
+        "probes": _json(peak.get("probes", [])),
+        "environment": _json(peak.get("environment", {})),
+    }
+    with transaction(db):
+        return _insert(db, "bench_peaks", row)
+
+
+def latest_peak(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The most recent stored peak, JSON fields decoded, or None when none was measured."""
+    rows = list(db.query("SELECT * FROM bench_peaks ORDER BY id DESC LIMIT 1"))
+    return _decode_peak(rows[0]) if rows else None
+
+
+def list_peaks(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return [_decode_peak(r) for r in db.query("SELECT * FROM bench_peaks ORDER BY id")]
+
+
+def _decode_peak(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("sizes", "threads", "probes", "environment"):
+        out[key] = json.loads(out[key]) if out.get(key) else None
+    return out
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+def create_run(
+    db: sqlite_utils.Database,
+    *,
+    profile: str,
+    environment: dict[str, Any],
+    config: dict[str, Any],
+    peak_id: int | None,
+    kind: str = "run",
+) -> int:
+    row = {
+        "kind": kind,
+        "profile": profile,
+        "started_at": utc_now(),
+        "status": "running",
+        "environment": _json(environment),
+        "git_commit": environment.get("git_commit"),
+        "peak_id": peak_id,
+        "config": _json(config),
+    }
+    with transaction(db):
+        return _insert(db, "bench_runs", row)
+
+
+def finish_run(
+    db: sqlite_utils.Database, run_id: int, status: str, message: str | None = None
+) -> None:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    with transaction(db):
+        db.execute(
+            "UPDATE bench_runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
+            [status, utc_now(), message, run_id],
+        )
+
+
+def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM bench_runs WHERE id = ?", [run_id]))
+    if not rows:
+        raise NotFoundError(f"benchmark run {run_id} not found")
+    return _decode_run(rows[0])
+
+
+def latest_run_id(db: sqlite_utils.Database, kind: str | None = None) -> int:
+    where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    rows = list(db.query(f"SELECT id FROM bench_runs {where} ORDER BY id DESC LIMIT 1", params))
+    if not rows:
+        raise NotFoundError("no benchmark runs stored yet (try `dlradar bench run --quick`)")
+    return int(rows[0]["id"])
+
+
+def list_runs(db: sqlite_utils.Database, limit: int = 0) -> list[dict[str, Any]]:
+    """Runs, newest first, with their result counts."""
+    sql = (
+        "SELECT r.*, (SELECT COUNT(*) FROM bench_results x WHERE x.run_id = r.id) AS results,"
+        " (SELECT COUNT(*) FROM bench_results x WHERE x.run_id = r.id AND x.status = 'failed')"
+        " AS failed FROM bench_runs r ORDER BY r.id DESC"
+    )
+    if limit > 0:
+        sql += f" LIMIT {int(limit)}"
+    return [_decode_run(r) for r in db.query(sql)]
+
+
+def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["environment"] = json.loads(out["environment"]) if out.get("environment") else {}
+    out["config"] = json.loads(out["config"]) if out.get("config") else {}
+    return out
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def save_result(db: sqlite_utils.Database, run_id: int, record: ResultRecord) -> int:
+    """Store one configuration and its raw samples atomically; returns the result id."""
+    latency = record.latency
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "created_at": utc_now(),
+        "model": record.model,
+        "family": record.family,
+        "task": record.task,
+        "backend": record.backend,
+        "device": record.device,
+        "dtype": record.dtype,
+        "batch_size": record.batch_size,
+        "threads_intra": record.threads_intra,
+        "threads_inter": record.threads_inter,
+        "params": record.params,
+        "flops": record.flops,
+        "macs": record.macs,
+        "flop_method": record.flop_method,
+        "exporter": record.exporter,
+        "providers": _json(record.providers),
+        "status": record.status,
+        "stage": record.stage,
+        "error": record.error,
+        "stopped_by": record.stopped_by,
+        "throughput_per_s": record.throughput_per_s,
+        "peak_memory_mb": record.peak_memory_mb,
+        "cuda_peak_memory_mb": record.cuda_peak_memory_mb,
+        "build_s": record.build_s,
+        "export_s": record.export_s,
+        "session_s": record.session_s,
+        "first_call_ms": record.first_call_ms,
+        "parity_max_abs_diff": record.parity_max_abs_diff,
+        "achieved_gflops": record.achieved_gflops,
+        "fraction_of_peak": record.fraction_of_peak,
+        "noisy": None if record.noisy is None else int(record.noisy),
+        "eval_metrics": _json(record.eval_metrics),
+        "config": _json(record.config) or "{}",
+    }
+    stats = asdict(latency) if latency else {}
+    for key in ("count", "mean", "p50", "p90", "p95", "p99", "stdev", "iqr", "min", "max"):
+        row[f"latency_{key}"] = stats.get(key)
+    with transaction(db):
+        result_id = _insert(db, "bench_results", row)
+        db.conn.executemany(
+            "INSERT INTO bench_samples (result_id, iteration, ms) VALUES (?, ?, ?)",
+            [(result_id, i, ms) for i, ms in enumerate(record.samples_ms)],
+        )
+    return result_id
+
+
+def samples(db: sqlite_utils.Database, result_id: int) -> list[float]:
+    """The raw per-iteration latencies (ms) of a result, in iteration order."""
+    return [
+        float(r["ms"])
+        for r in db.query(
+            "SELECT ms FROM bench_samples WHERE result_id = ? ORDER BY iteration", [result_id]
+        )
+    ]
+
+
+def result_rows(
+    db: sqlite_utils.Database,
+    *,
+    run_ids: Sequence[int] | None = None,
+    model: str | None = None,
+    backend: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Results in the public shape (design.md's `bench show` fields first), oldest first."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if run_ids:
+        clauses.append(f"run_id IN ({', '.join('?' for _ in run_ids)})")
+        params.extend(run_ids)
+    for column, value in (("model", model), ("backend", backend), ("status", status)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = db.query(f"SELECT * FROM bench_results {where} ORDER BY run_id, id", params)
+    return [public_row(r) for r in rows]
+
+
+def public_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One stored result as the nested object that `bench show --format jsonl` prints."""
+    latency = None
+    if row.get("latency_p50") is not None:
+        latency = {
+            k: row[f"latency_{k}"]
+            for k in ("mean", "p50", "p90", "p95", "p99", "stdev", "iqr", "min", "max")
+        }
+        latency["count"] = row["latency_count"]
+    eval_metrics = json.loads(row["eval_metrics"]) if row.get("eval_metrics") else None
+    phases = {k: row[k] for k in ("build_s", "export_s", "session_s", "first_call_ms")}
+    return {
+        "run_id": row["run_id"],
+        "result_id": row["id"],
+        "model": row["model"],
+        "family": row["family"],
+        "backend": row["backend"],
+        "device": row["device"],
+        "dtype": row["dtype"],
+        "batch_size": row["batch_size"],
+        "threads": row["threads_intra"],
+        "inter_op_threads": row["threads_inter"],
+        "params": row["params"],
+        "flops": row["flops"],
+        "macs": row["macs"],
+        "latency_ms": latency,
+        "throughput_per_s": row["throughput_per_s"],
+        "peak_memory_mb": row["peak_memory_mb"],
+        "status": row["status"],
+        "error": row["error"],
+        "stage": row["stage"],
+        "exporter": row["exporter"],
+        "providers": json.loads(row["providers"]) if row.get("providers") else None,
+        "noisy": None if row["noisy"] is None else bool(row["noisy"]),
+        "stopped_by": row["stopped_by"],
+        "achieved_gflops": row["achieved_gflops"],
+        "fraction_of_peak": row["fraction_of_peak"],
+        "parity_max_abs_diff": row["parity_max_abs_diff"],
+        "phases": phases if any(v is not None for v in phases.values()) else None,
+        "cuda_peak_memory_mb": row["cuda_peak_memory_mb"],
+        "eval": eval_metrics,
+        "created_at": row["created_at"],
+    }
