@@ -183,3 +183,11 @@ def test_search_ranks_exactly_unless_every_word_is_very_common(
     assert search_note(db, "zebra model") is None
     assert count_papers(db, PaperFilter(search="model")) == 50
     assert find_papers(db, PaperFilter(search="?!"), limit=5) == []
+
+
+def test_new_rows_are_built_in_column_order(db: sqlite_utils.Database) -> None:
+    # _write inserts row.values() positionally: the dict must follow PAPER_COLUMNS exactly.
+    from tracker.store import PAPER_COLUMNS
+
+    item = PaperStore(db)._new(1, preprint(), "k|x", "2025-01-01T00:00:00+00:00", {})
+    assert list(item.row) == list(PAPER_COLUMNS)

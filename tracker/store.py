@@ -92,10 +92,11 @@ class PaperStore:
                 item = pending.get(paper_id) or self._load(paper_id)
                 pending[paper_id] = item
                 self._merge(item, record, now, known)
-            for column in (*_IDENTIFIERS, "title_key"):
-                value = item.row.get(column)
-                if value:
-                    known[(column, value)] = paper_id
+            row = item.row
+            known[("title_key", row["title_key"])] = paper_id
+            for column in _IDENTIFIERS:
+                if row[column]:
+                    known[(column, row[column])] = paper_id
             known[("source", f"{record.source}\0{record.source_id}")] = paper_id
             sources.append((record.source, record.source_id, paper_id, now, now))
         self._write(pending.values(), counts)
@@ -143,15 +144,19 @@ class PaperStore:
 
     @staticmethod
     def _match(record: PaperRecord, key: str, known: dict[tuple[str, str], int]) -> int | None:
-        candidates = [("source", f"{record.source}\0{record.source_id}")]
-        candidates += [(c, getattr(record, c)) for c in _IDENTIFIERS if getattr(record, c)]
-        # A bare title match is only trusted when the title is specific enough.
-        if len(key.split("|")[0]) >= 12:
-            candidates.append(("title_key", key))
-        for candidate in candidates:
-            paper_id = known.get(candidate)
-            if paper_id is not None:
+        paper_id = known.get(("source", f"{record.source}\0{record.source_id}"))
+        if paper_id is not None:
+            return paper_id
+        for column, value in (
+            ("arxiv_id", record.arxiv_id),
+            ("doi", record.doi),
+            ("openreview_id", record.openreview_id),
+        ):
+            if value and (paper_id := known.get((column, value))) is not None:
                 return paper_id
+        # A bare title match is only trusted when the title is specific enough.
+        if key.index("|") >= 12:
+            return known.get(("title_key", key))
         return None
 
     def _load(self, paper_id: int) -> _Pending:
@@ -189,10 +194,16 @@ class PaperStore:
     ) -> _Pending:
         url, pdf_url = record.url, record.pdf_url
         if record.arxiv_id and not url:
-            url, pdf_url = arxiv_urls(record.arxiv_id)[0], pdf_url or arxiv_urls(record.arxiv_id)[1]
+            url, default_pdf = arxiv_urls(record.arxiv_id)
+            pdf_url = pdf_url or default_pdf
+        categories = record.categories
+        # Keys in PAPER_COLUMNS order: _write inserts row.values() as they are.
         row: dict[str, Any] = {
             "id": paper_id,
+            "arxiv_id": self._claim("arxiv_id", record.arxiv_id, paper_id, claimed),
             "arxiv_version": record.arxiv_version,
+            "doi": self._claim("doi", record.doi, paper_id, claimed),
+            "openreview_id": self._claim("openreview_id", record.openreview_id, paper_id, claimed),
             "title": record.title,
             "title_key": key,
             "abstract": record.abstract or "",
@@ -200,7 +211,7 @@ class PaperStore:
             "year": record.year,
             "published": record.published,
             "updated": record.updated,
-            "primary_category": record.categories[0] if record.categories else None,
+            "primary_category": categories[0] if categories else None,
             "comment": record.comment,
             "journal_ref": record.journal_ref,
             "license": record.license,
@@ -212,8 +223,6 @@ class PaperStore:
             "first_seen": now,
             "last_seen": now,
         }
-        for column in _IDENTIFIERS:
-            row[column] = self._claim(column, getattr(record, column), paper_id, claimed)
         return _Pending(
             row, list(record.authors), _unique(record.categories), is_new=True, old_text=None,
             authors_changed=True, categories_changed=True, changed=True,
@@ -223,7 +232,7 @@ class PaperStore:
         self, column: str, value: str | None, paper_id: int, claimed: dict[tuple[str, str], int]
     ) -> str | None:
         """Give `value` to this paper unless another paper already holds it (then keep none)."""
-        if not value:
+        if value is None or value == "":
             return None
         owner = claimed.get((column, value))
         if owner is None:
@@ -307,7 +316,7 @@ class PaperStore:
         marks = ", ".join("?" * len(PAPER_COLUMNS))
         conn.executemany(
             f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({marks})",
-            [[i.row[c] for c in PAPER_COLUMNS] for i in inserts],
+            [tuple(i.row.values()) for i in inserts],
         )
         assignments = ", ".join(f"{c} = ?" for c in PAPER_COLUMNS[1:])
         conn.executemany(
