@@ -11,10 +11,8 @@ from typing import Any
 import click
 
 from bench import store
-from bench.compare import REGRESSION_THRESHOLD, compare_runs
+from bench.choices import BACKENDS, DEVICES
 from bench.report import BenchReport
-from bench.runner import BACKENDS, DEVICES, profile_config, run_benchmark
-from bench.timing import TimingConfig
 from dlradar.config import load_settings
 from dlradar.db import open_db
 from dlradar.errors import DlradarError
@@ -189,6 +187,9 @@ def run_command(
       dlradar bench run --quick
       dlradar bench run --model lenet5,mlp --threads 1,2 --min-iterations 50 --min-time 2
     """
+    from bench.runner import profile_config, run_benchmark
+    from bench.timing import TimingConfig
+
     base = profile_config("quick" if quick else "full")
     old = base.timing
     try:
@@ -541,7 +542,7 @@ def show_command(
 @click.option(
     "--threshold",
     type=click.FloatRange(min=0),
-    default=REGRESSION_THRESHOLD * 100,
+    default=7.0,  # bench.compare.REGRESSION_THRESHOLD, in per cent
     show_default=True,
     help="Percent slowdown beyond which (and beyond the noise) a change is a regression.",
 )
@@ -562,6 +563,8 @@ def compare_command(
     Example:
       dlradar bench compare 3 4 --format csv
     """
+    from bench.compare import compare_runs
+
     comparison = compare_runs(open_db(db_path), run_a, run_b, threshold / 100.0)
     for warning in comparison.environment_warnings:
         click.echo(f"warning: environments differ: {warning}", err=True)

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import torch
-
-from bench.threads import torch_settings
 
 LIBRARIES = ("torch", "torchvision", "onnxruntime", "onnx", "onnxscript", "transformers", "numpy")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +42,8 @@ def library_versions() -> dict[str, str | None]:
 
 def gpu_info() -> dict[str, Any] | None:
     """Name, memory, CUDA and driver versions of the first CUDA device, or None without one."""
+    import torch  # lazily: `dlradar` commands that never time a model start faster
+
     if not torch.cuda.is_available():
         return None
     props = torch.cuda.get_device_properties(0)
@@ -96,6 +95,8 @@ def ort_providers() -> list[str]:
 
 def capture_environment() -> dict[str, Any]:
     """Everything needed to judge whether two runs' timings can be compared."""
+    from bench.threads import torch_settings
+
     threads = torch_settings()
     memory = psutil.virtual_memory()
     try:

@@ -22,6 +22,7 @@ import sqlite_utils
 import torch
 
 from bench import store
+from bench.choices import BACKENDS, DEVICES
 from bench.environment import capture_environment
 from bench.onnx_export import (
     DEFAULT_ATOL,
@@ -56,8 +57,6 @@ from bench.timing import (
 )
 from dlradar.errors import DlradarError
 
-BACKENDS = ("torch", "torch-compile", "onnxruntime")
-DEVICES = ("cpu", "cuda")
 EXPORT_BATCH = 2  # export with batch 2: batch 1 lets the exporter specialise the batch dim
 
 

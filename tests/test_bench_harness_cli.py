@@ -85,3 +85,16 @@ def test_eval_stores_metrics_with_the_onnx_accuracy(runner: CliRunner, db_path: 
     assert metrics["onnx_accuracy_diff"] == metrics["onnx_accuracy"] - metrics["accuracy"]
     listed = runner.invoke(bench, ["list", "--format", "jsonl", "--db", str(db_path)])
     assert json.loads(listed.stdout.splitlines()[0])["kind"] == "eval"
+
+
+def test_compare_threshold_default_matches_the_library() -> None:
+    import click
+
+    from bench.cli import bench
+    from bench.compare import REGRESSION_THRESHOLD
+
+    compare = bench.commands["compare"]
+    option = next(
+        p for p in compare.params if isinstance(p, click.Option) and p.name == "threshold"
+    )
+    assert option.default == pytest.approx(REGRESSION_THRESHOLD * 100)

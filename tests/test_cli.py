@@ -131,3 +131,19 @@ def test_offline_run_loads_the_catalogue(runner: CliRunner, tmp_path: Path) -> N
     titles = {p["title"] for p in json.loads(result.output)}
     assert "Deep Residual Learning for Image Recognition" in titles
     assert "Semi-Supervised Classification with Graph Convolutional Networks" not in titles
+
+
+def test_papers_ranked_by_saved_interests(runner: CliRunner, real: Path, tmp_path: Path) -> None:
+    (tmp_path / "dlradar.toml").write_text('[interests]\nkeywords = ["mixture of experts"]\n')
+    db = str(tmp_path / "x.db")
+    files = [str(p) for p in sorted((real / "arxiv_daily_jsonl").glob("*.jsonl"))]
+    assert runner.invoke(cli, ["import", *files, "--db", db]).exit_code == 0
+    result = runner.invoke(
+        cli, ["papers", "--interests", "--db", db, "--format", "json", "--limit", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows, "some of the real 2025 papers are about mixture of experts"
+    assert all('"mixture of experts"' in row["reason"] for row in rows)
+    scores = [row["interest_score"] for row in rows]
+    assert scores == sorted(scores, reverse=True)

@@ -14,7 +14,7 @@ from dlradar.db import open_db, resolve_db_path
 from dlradar.errors import DlradarError
 from dlradar.options import config_option, db_option, format_option
 from dlradar.output import render
-from tracker import fetching, landmarks, query
+from tracker import fetching, interests, landmarks, query
 from tracker.ingest import RunResult
 from tracker.sources import FORMAT_MODULES
 
@@ -85,6 +85,13 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
 @click.option("--author", default=None, help="Part of an author's name.")
 @click.option("--search", "-s", default=None, help="Full-text search of title and abstract.")
 @click.option("--curated", is_flag=True, default=False, help="Only landmark catalogue papers.")
+@click.option(
+    "--interests",
+    "by_interests",
+    is_flag=True,
+    help="Rank by the saved [interests] (keywords, families, authors), with a reason per paper.",
+)
+@config_option
 @click.option("--limit", type=int, default=50, show_default=True, help="0 = all.")
 @format_option()
 @db_option
@@ -98,17 +105,20 @@ def papers_command(
     author: str | None,
     search: str | None,
     curated: bool,
+    by_interests: bool,
+    config_path: str | None,
     limit: int,
     fmt: str,
     db_path: str | None,
 ) -> None:
-    """List stored papers, newest first (by relevance with --search).
+    """List stored papers, newest first (by relevance with --search, by --interests).
 
     \b
     Examples:
       dlradar papers --family transformer --year 2025 --limit 20
       dlradar papers --search "state space model" --category cs.LG --format jsonl
       dlradar papers --venue NeurIPS --year 2020-2024 --author Hinton --format csv
+      dlradar papers --interests --since 2025-01-01 --limit 10
     """
     year_from, year_to = _year_range(year)
     f = query.PaperFilter(
@@ -124,14 +134,19 @@ def papers_command(
         curated=True if curated else None,
     )
     db = open_db(db_path)
-    rows = query.find_papers(db, f, limit=max(limit, 0))
+    columns: tuple[str, ...] = PAPER_COLUMNS
+    if by_interests:
+        rows = interests.papers_by_interests(db, load_settings(config_path), f, max(limit, 0))
+        columns = ("interest_score", *PAPER_COLUMNS[:-1], "reason")
+    else:
+        rows = query.find_papers(db, f, limit=max(limit, 0))
     note = query.search_note(db, search)
     if note:
         click.echo(f"note: {note}", err=True)
     if fmt in ("json", "jsonl"):
         for row in rows:
             row.pop("family_evidence", None)
-    click.echo(render(rows, fmt, PAPER_COLUMNS), nl=False)
+    click.echo(render(rows, fmt, columns), nl=False)
 
 
 def _year_range(text: str | None) -> tuple[int | None, int | None]:

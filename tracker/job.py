@@ -16,8 +16,9 @@ from datetime import date, timedelta
 import sqlite_utils
 
 from dlradar.config import Settings
+from dlradar.db import db_file
 from dlradar.errors import DlradarError
-from tracker import fetching, landmarks
+from tracker import fetching, landmarks, trends
 
 Say = Callable[[str], None]
 
@@ -82,6 +83,8 @@ def run_main_job(
         try:
             stats = tagging.tag_papers(db)  # type: ignore[attr-defined]
             say(f"  {stats}")
+            # Bring the trend counts up to date now, so the dashboard never pays for it.
+            trends.refresh(db)
         except DlradarError as exc:
             ok = False
             say(f"  failed: {exc}")
@@ -126,5 +129,5 @@ def run_main_job(
     elif server is None or not hasattr(server, "serve"):
         say("  skipped: the dashboard is not installed in this version")
     else:
-        server.serve(db, settings)
+        server.serve(db_file(db), settings)
     return ok

@@ -1,0 +1,502 @@
+"""Cached, read-only data access for the dashboard pages.
+
+Every function takes the database path (so the cache is per database) and returns plain
+Python values (lists of dicts, numbers), aggregated in SQL so that pages stay fast at a million
+papers. Results are cached with a short TTL, so papers fetched or benchmarks run while the
+dashboard is open show up within a minute. Libraries that are still being written elsewhere
+(tracker.trends, tracker.interests, tracker.similar) are called through `optional`, which turns
+their absence into `Unavailable` for the page to explain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+import streamlit as st
+
+from dlradar.config import Settings, load_settings
+from dlradar.db import open_db, resolve_db_path
+from tracker.query import PaperFilter, count_papers, find_papers, get_paper
+
+TTL_SECONDS = 60
+T = TypeVar("T")
+
+_MIGRATED: set[str] = set()
+
+
+class Unavailable(Exception):
+    """A library the page needs is not there yet (or not implemented yet)."""
+
+
+def current_db_path() -> str:
+    """The database the dashboard shows: $DLRADAR_DB, else data/dlradar.db."""
+    return str(resolve_db_path())
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def connect(path: str) -> Iterator[sqlite_utils.Database]:
+    """A short-lived connection; the schema is brought up to date once per process and path."""
+    db = open_db(path, migrate=path not in _MIGRATED)
+    _MIGRATED.add(path)
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+def optional(what: str, call: Callable[[], T]) -> T:
+    """Run `call`, turning a missing or unfinished library into Unavailable(what)."""
+    try:
+        return call()
+    except (ImportError, NotImplementedError) as exc:
+        raise Unavailable(f"{what} is not available yet ({type(exc).__name__})") from exc
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+
+
+def _has_table(db: sqlite_utils.Database, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone()
+    return row is not None
+
+
+# --- papers ---------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def paper_totals(path: str) -> dict[str, Any]:
+    """Papers in total, published and stored in the last 7 days, tagged, curated."""
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    with connect(path) as db:
+        total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+        published = db.execute(
+            "SELECT COUNT(*) FROM papers WHERE published >= ?", [week_ago]
+        ).fetchone()[0]
+        latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
+        tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
+        # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
+        # where papers.curated has no index (a full scan at a million papers).
+        curated = db.execute(
+            "SELECT COUNT(*) FROM paper_sources WHERE source = 'catalogue'"
+        ).fetchone()[0]
+        stored = db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM paper_sources GROUP BY paper_id"
+            " HAVING MIN(first_seen) >= ?)",
+            [week_ago],
+        ).fetchone()[0]
+    return {
+        "total": int(total),
+        "published_this_week": int(published),
+        "stored_this_week": int(stored),
+        "latest_published": latest,
+        "tagged": int(tagged),
+        "curated": int(curated),
+        "since": week_ago,
+    }
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sources(path: str) -> list[dict[str, Any]]:
+    """Per source: papers it holds, its last run and its last successful fetch."""
+    with connect(path) as db:
+        papers = dict(
+            # Rows per source (one per source id): counting distinct papers instead costs a
+            # sort of the whole table, seconds at a million papers, for the same figure.
+            db.execute("SELECT source, COUNT(*) FROM paper_sources GROUP BY source").fetchall()
+        )
+        runs = _rows(
+            db,
+            "SELECT source, MAX(CASE WHEN status = 'ok' THEN finished_at END) AS last_ok,"
+            " MAX(started_at) AS last_run, COUNT(*) AS runs,"
+            " SUM(status NOT IN ('ok', 'empty', 'running')) AS failed_runs"
+            " FROM fetch_runs GROUP BY source",
+        )
+    by_source = {r["source"]: r for r in runs}
+    names = sorted(set(papers) | set(by_source))
+    return [
+        {
+            "source": name,
+            "papers": int(papers.get(name, 0)),
+            "last_successful_fetch": by_source.get(name, {}).get("last_ok"),
+            "last_run": by_source.get(name, {}).get("last_run"),
+            "runs": int(by_source.get(name, {}).get("runs") or 0),
+            "failed_runs": int(by_source.get(name, {}).get("failed_runs") or 0),
+        }
+        for name in names
+    ]
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def filter_options(path: str) -> dict[str, Any]:
+    """Choices for the paper filters: families, venues and categories by frequency, year range."""
+    with connect(path) as db:
+        families = _rows(
+            db,
+            "SELECT family, COUNT(*) AS papers FROM paper_families GROUP BY family"
+            " ORDER BY papers DESC",
+        )
+        venues = _rows(
+            db,
+            "SELECT venue, COUNT(*) AS papers FROM papers WHERE venue IS NOT NULL"
+            " GROUP BY venue ORDER BY papers DESC LIMIT 200",
+        )
+        categories = _rows(
+            db,
+            "SELECT category, COUNT(*) AS papers FROM paper_categories GROUP BY category"
+            " ORDER BY papers DESC LIMIT 200",
+        )
+        low, high = db.execute("SELECT MIN(year), MAX(year) FROM papers").fetchone()
+    return {
+        "families": families,
+        "venues": venues,
+        "categories": categories,
+        "year_min": low,
+        "year_max": high,
+    }
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def papers(path: str, f: PaperFilter, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first `limit` papers matching `f` and how many match in all."""
+    with connect(path) as db:
+        return find_papers(db, f, limit=limit), count_papers(db, f)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def paper(path: str, paper_id: str) -> dict[str, Any] | None:
+    from dlradar.errors import NotFoundError
+
+    with connect(path) as db:
+        try:
+            return get_paper(db, paper_id)
+        except NotFoundError:
+            return None
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def similar(path: str, paper_id: int, limit: int = 10) -> list[tuple[dict[str, Any], float]]:
+    def call() -> list[tuple[dict[str, Any], float]]:
+        from tracker.similar import similar_papers
+
+        with connect(path) as db:
+            return similar_papers(db, paper_id, limit=limit)
+
+    return optional("similar papers (tracker/similar.py)", call)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def ranked_by_interests(path: str, f: PaperFilter, limit: int) -> list[dict[str, Any]]:
+    """Papers matching `f` ranked by the saved interests, with score and reason."""
+
+    def call() -> list[dict[str, Any]]:
+        from tracker.interests import Interests, rank_by_interests
+
+        interests = Interests.from_settings(settings())
+        with connect(path) as db:
+            ranked = rank_by_interests(db, interests, filter=f, limit=limit)
+        return [r.paper | {"interest_score": r.score, "reason": r.reason} for r in ranked]
+
+    return optional("ranking by saved interests (tracker/interests.py)", call)
+
+
+def saved_interests() -> dict[str, list[str]]:
+    section = settings().values.get("interests", {})
+    return {k: list(section.get(k, [])) for k in ("keywords", "families", "authors")}
+
+
+# --- trends ---------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def family_counts(path: str, period: str, by: str | None = None) -> list[dict[str, Any]]:
+    def call() -> list[dict[str, Any]]:
+        from tracker.trends import family_counts as counts
+
+        with connect(path) as db:
+            return counts(db, period=period, by=by)
+
+    return optional("family trends (tracker/trends.py)", call)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def family_growth(path: str, period: str) -> list[dict[str, Any]]:
+    def call() -> list[dict[str, Any]]:
+        from tracker.trends import family_growth as growth
+
+        with connect(path) as db:
+            return growth(db, period=period)
+
+    return optional("family growth (tracker/trends.py)", call)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def family_shares(path: str) -> list[dict[str, Any]]:
+    """Per family, over the whole database: papers and their share of all papers."""
+    with connect(path) as db:
+        total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+        rows = _rows(
+            db,
+            "SELECT family, COUNT(*) AS papers FROM paper_families GROUP BY family"
+            " ORDER BY papers DESC",
+        )
+    for row in rows:
+        row["share"] = row["papers"] / total if total else 0.0
+    return rows
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def venue_year_counts(path: str) -> list[dict[str, Any]]:
+    """Papers per venue and year (the 12 largest venues; the rest as 'other')."""
+    with connect(path) as db:
+        return _rows(
+            db,
+            "WITH v AS (SELECT venue, COUNT(*) AS n FROM papers WHERE venue IS NOT NULL"
+            " GROUP BY venue ORDER BY n DESC LIMIT 12)"
+            " SELECT COALESCE(v.venue, 'other') AS venue, p.year AS year, COUNT(*) AS papers"
+            " FROM papers p LEFT JOIN v ON v.venue = p.venue WHERE p.year IS NOT NULL"
+            " GROUP BY 1, 2 ORDER BY 2, 1",
+        )
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def bench_runs(path: str) -> list[dict[str, Any]]:
+    from bench import store
+
+    with connect(path) as db:
+        return store.list_runs(db)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def latest_peak(path: str) -> dict[str, Any] | None:
+    from bench import store
+
+    with connect(path) as db:
+        return store.latest_peak(db)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def bench_results(path: str, run_ids: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+    """Stored results (all runs, or `run_ids`) flattened to one level, with their run's
+    environment summary, so every number can be shown with its conditions."""
+    from bench import store
+
+    with connect(path) as db:
+        rows = store.result_rows(db, run_ids=list(run_ids) or None)
+        extra = {
+            r["id"]: r
+            for r in _rows(
+                db,
+                "SELECT id, config, latency_count, stopped_by, task FROM bench_results",
+            )
+        }
+        runs = {r["id"]: r for r in store.list_runs(db)}
+    out = []
+    for row in rows:
+        flat = {k: v for k, v in row.items() if k not in ("latency_ms", "phases", "eval")}
+        latency = row.get("latency_ms") or {}
+        for key in ("mean", "p50", "p90", "p95", "p99", "stdev", "iqr", "count"):
+            flat[f"latency_{key}"] = latency.get(key)
+        flat["eval"] = row.get("eval")
+        stored = extra.get(row["result_id"], {})
+        config = json.loads(stored.get("config") or "{}")
+        flat["task"] = stored.get("task")
+        flat["size"] = config.get("size")
+        run = runs.get(row["run_id"], {})
+        env = run.get("environment") or {}
+        flat["run_kind"] = run.get("kind")
+        flat["run_started"] = run.get("started_at")
+        flat["cpu"] = _cpu_name(env)
+        out.append(flat)
+    return out
+
+
+def with_shapes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each model's input description from the zoo (imports torch: only where shown)."""
+    inputs = {m["model"]: m["input"] for m in zoo_models()}
+    return [r | {"shapes": inputs.get(r["model"])} for r in rows]
+
+
+def _cpu_name(env: dict[str, Any]) -> str | None:
+    name = env.get("cpu_model")
+    cores = env.get("logical_cores")
+    if not name:
+        return None
+    return f"{name} ({cores} cores)" if cores else str(name)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def bench_samples(path: str, result_ids: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Raw per-iteration latencies of the given results."""
+    if not result_ids:
+        return []
+    marks = ",".join("?" * len(result_ids))
+    with connect(path) as db:
+        return _rows(
+            db,
+            f"SELECT result_id, iteration, ms FROM bench_samples WHERE result_id IN ({marks})"
+            " ORDER BY result_id, iteration",
+            list(result_ids),
+        )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def compare_runs(path: str, run_a: int, run_b: int) -> dict[str, Any]:
+    from bench.compare import compare_runs as compare
+
+    with connect(path) as db:
+        result = compare(db, run_a, run_b)
+    return {
+        "changes": [c.to_dict() for c in result.changes],
+        "warnings": list(result.environment_warnings),
+    }
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def zoo_models() -> list[dict[str, Any]]:
+    """The model zoo (name, family, source, input), or [] when the zoo cannot be loaded."""
+    try:
+        from bench.zoo import list_models
+    except ImportError:
+        return []
+    return [
+        {
+            "model": m.name,
+            "family": m.family,
+            "source": m.source,
+            "input": m.input,
+            "quick": m.quick,
+        }
+        for m in list_models()
+    ]
+
+
+def best_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per model and backend, the newest successful batch-1 timing (else the smallest batch)."""
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row["status"] != "ok" or row.get("latency_p50") is None:
+            continue
+        key = (row["model"], row["backend"])
+        old = chosen.get(key)
+        if old is None or (row["batch_size"], -row["run_id"]) <= (
+            old["batch_size"],
+            -old["run_id"],
+        ):
+            chosen[key] = row
+    return list(chosen.values())
+
+
+def latest_eval(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, the newest successful evaluation's metrics."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["status"] == "ok" and row.get("eval"):
+            out[row["model"]] = row["eval"] | {"run_id": row["run_id"]}
+    return out
+
+
+# --- roadmap and digests --------------------------------------------------------------------
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def catalogue() -> list[dict[str, Any]]:
+    from tracker.landmarks import load_catalogue
+
+    return [
+        {
+            "key": lm.key,
+            "title": lm.title,
+            "authors": list(lm.authors),
+            "year": lm.year,
+            "venue": lm.venue,
+            "arxiv_id": lm.arxiv_id,
+            "families": list(lm.families),
+            "stage": lm.stage,
+            "note": lm.note,
+        }
+        for lm in load_catalogue()
+    ]
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def stored_landmarks(path: str) -> dict[str, int]:
+    """Catalogue key -> paper id, for the landmarks this database holds."""
+    with connect(path) as db:
+        return dict(
+            db.execute(
+                "SELECT source_id, paper_id FROM paper_sources WHERE source = 'catalogue'"
+            ).fetchall()
+        )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_papers(
+    path: str, families: tuple[str, ...], limit: int, window_days: int = 365
+) -> list[dict[str, Any]]:
+    """The newest non-curated papers of `families`, published within `window_days` of the
+    newest paper stored.
+
+    Walks the papers newest first and probes each one's families, instead of collecting every
+    paper of the families first (a third of a million for transformer at 1M papers); the window
+    bounds the walk for families with no recent paper."""
+    if not families:
+        return []
+    marks = ",".join("?" * len(families))
+    with connect(path) as db:
+        newest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
+        if newest is None:
+            return []
+        since = (datetime.fromisoformat(str(newest)[:10]) - timedelta(days=window_days)).date()
+        return _rows(
+            db,
+            "SELECT p.id, p.title, p.published,"
+            " (SELECT group_concat(family, ', ') FROM paper_families WHERE paper_id = p.id)"
+            " AS families FROM papers p WHERE p.published >= ? AND EXISTS (SELECT 1 FROM"
+            f" paper_families f WHERE f.paper_id = p.id AND f.family IN ({marks}))"
+            " AND p.curated = 0 ORDER BY p.published DESC, p.id DESC LIMIT ?",
+            [since.isoformat(), *families, limit],
+        )
+
+
+def digest_directory() -> Path:
+    return Path(str(settings().get("digest", "directory"))).expanduser()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def digest_files(directory: str) -> list[dict[str, Any]]:
+    """Markdown digests (newest first) with their text and sibling files of the same week."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    out = []
+    for md in sorted(folder.glob("*.md"), reverse=True):
+        siblings = sorted(p for p in folder.glob(f"{md.stem}.*") if p.suffix != ".md")
+        out.append(
+            {
+                "name": md.name,
+                "text": md.read_text(encoding="utf-8", errors="replace"),
+                "others": [(p.name, p.read_bytes()) for p in siblings],
+            }
+        )
+    return out
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()

@@ -1,0 +1,172 @@
+"""Atom feeds: new papers per family and per saved interest, and the weekly digest's feed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+import sqlite_utils
+
+from dashboard.digest import write_digest
+from dashboard.feeds import PAPERS_PER_FEED, refresh_feeds, slug
+from dlradar.config import Settings, load_settings
+from dlradar.db import open_db, transaction
+from tracker.importer import import_file
+from tracker.record import PaperRecord
+from tracker.store import PaperStore
+from tracker.tagging.store import tag_papers
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("DLRADAR_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+@pytest.fixture
+def db(workdir: Path) -> Iterator[sqlite_utils.Database]:
+    database = open_db(workdir / "dlradar.db")
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def settings(workdir: Path) -> Settings:
+    settings = load_settings()
+    settings.override("interests", "keywords", ["graph attention"])
+    settings.override("interests", "authors", ["Ada Lovelace"])
+    return settings
+
+
+def add(db: sqlite_utils.Database, *records: PaperRecord) -> None:
+    with transaction(db):
+        PaperStore(db).add(list(records))
+    tag_papers(db, workers=1)
+
+
+def paper(n: int, title: str, abstract: str, published: str, **extra: str) -> PaperRecord:
+    return PaperRecord(
+        source="jsonl",
+        source_id=f"p{n}",
+        title=title,
+        abstract=abstract,
+        authors=[extra.pop("author", f"Author {n}")],
+        arxiv_id=f"2508.{10000 + n}",
+        published=published,
+        url=f"https://arxiv.org/abs/2508.{10000 + n}",
+        pdf_url=f"https://arxiv.org/pdf/2508.{10000 + n}",
+        venue="arXiv",
+        year=2025,
+    )
+
+
+PAPERS = (
+    paper(1, "A Vision Transformer for crops", "We propose a vision transformer.", "2025-08-18"),
+    paper(
+        2,
+        "Graph attention networks for molecules",
+        "We propose a graph neural network with graph attention layers.",
+        "2025-08-20",
+        author="Ada Lovelace",
+    ),
+    paper(3, "Scaling Transformers", "We train transformer language models.", "2025-08-22"),
+)
+
+
+def parse(path: Path) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(path.read_bytes())
+    assert parsed.bozo == 0, (path, parsed.bozo_exception)
+    return parsed
+
+
+def test_family_and_interest_feeds(db: sqlite_utils.Database, settings: Settings) -> None:
+    add(db, *PAPERS)
+    result = refresh_feeds(db, settings)
+    feeds = Path("data/feeds")
+    names = sorted(p.name for p in feeds.iterdir())
+    assert "transformer.atom" in names and "gnn.atom" in names and "lstm.atom" in names
+    assert "interest-graph-attention.atom" in names and "interest-ada-lovelace.atom" in names
+    assert len(result.written) == len(names) and not result.unchanged
+
+    transformer = parse(feeds / "transformer.atom")
+    assert transformer.feed.title == "dlradar: new transformer papers"
+    titles = [e.title for e in transformer.entries]
+    assert titles == ["Scaling Transformers", "A Vision Transformer for crops"]  # newest first
+    first = transformer.entries[0]
+    assert first.id == "https://arxiv.org/abs/2508.10003"
+    assert first.link == "https://arxiv.org/abs/2508.10003"
+    assert {link.type for link in first.links} == {"text/html", "application/pdf"}
+    assert first.published.startswith("2025-08-22") and first.summary
+    assert transformer.feed.updated == first.updated  # a feed's updated is its newest entry's
+    assert [t.term for t in first.tags] == ["transformer"]
+
+    assert [e.title for e in parse(feeds / "gnn.atom").entries] == [PAPERS[1].title]
+    assert [e.title for e in parse(feeds / "lstm.atom").entries] == []
+    for interest in ("interest-graph-attention.atom", "interest-ada-lovelace.atom"):
+        assert [e.title for e in parse(feeds / interest).entries] == [PAPERS[1].title]
+
+
+def test_refresh_rewrites_only_what_changed(db: sqlite_utils.Database, settings: Settings) -> None:
+    add(db, *PAPERS)
+    refresh_feeds(db, settings)
+    feeds = Path("data/feeds")
+    before = {p.name: p.read_bytes() for p in feeds.iterdir()}
+    again = refresh_feeds(db, settings)
+    assert not again.written and len(again.unchanged) == len(before)
+
+    traffic = "We propose a graph neural network with graph attention for traffic."
+    add(db, paper(4, "Graph attention for traffic", traffic, "2025-08-23"))
+    third = refresh_feeds(db, settings)
+    assert sorted(p.name for p in third.written) == ["gnn.atom", "interest-graph-attention.atom"]
+    assert len(parse(feeds / "gnn.atom").entries) == 2
+
+    # An interest no longer saved loses its feed; a new one gets one.
+    settings.override("interests", "authors", [])
+    settings.override("interests", "keywords", ["transformer"])
+    fourth = refresh_feeds(db, settings)
+    assert {p.name for p in fourth.removed} == {
+        "interest-graph-attention.atom",
+        "interest-ada-lovelace.atom",
+    }
+    assert len(parse(feeds / "interest-transformer.atom").entries) == 2
+
+
+def test_slugs() -> None:
+    assert slug("Graph Neural Networks") == "graph-neural-networks"
+    assert slug("  Yoshua  Bengio ") == "yoshua-bengio"
+    assert slug("../../etc/passwd") == "etc-passwd"
+    assert slug("日本") == "interest"
+
+
+def test_digest_feed_has_one_entry_per_week(db: sqlite_utils.Database, settings: Settings) -> None:
+    add(db, *PAPERS)
+    write_digest(db, settings, week="2025-W34")
+    write_digest(db, settings, week="2025-W33")
+    write_digest(db, settings, week="2025-W34", force=True)
+    feed = parse(Path("data/digests/feed.atom"))
+    assert [e.id for e in feed.entries] == [
+        "urn:dlradar:digest:2025-W34",
+        "urn:dlradar:digest:2025-W33",
+    ]
+    w34 = feed.entries[0]
+    assert w34.link == "2025-W34.html" and w34.title == "dlradar weekly digest 2025-W34"
+    assert "Scaling Transformers" in w34.content[0].value
+    assert "No papers published from 2025-08-11" in feed.entries[1].content[0].value
+
+
+def test_real_feed_family_feeds(real: Path, db: sqlite_utils.Database, settings: Settings) -> None:
+    (listing,) = sorted((real / "arxiv_listing_feed").glob("*TRUNCATED.xml"))
+    import_file(db, listing)
+    tag_papers(db, workers=1)
+    refresh_feeds(db, settings)
+    counts = dict(db.execute("SELECT family, COUNT(*) FROM paper_families GROUP BY family"))
+    for family, count in counts.items():
+        entries = parse(Path("data/feeds") / f"{family}.atom").entries
+        assert len(entries) == min(count, PAPERS_PER_FEED)
+        assert all(e.link.startswith("https://arxiv.org/abs/") for e in entries)
