@@ -237,3 +237,14 @@ def test_quick_benchmark_button_runs_the_bench_library_with_live_progress(
     rows = db.execute("SELECT model, backend, status FROM bench_results").fetchall()
     db.conn.close()
     assert rows == [("mlp", "torch", "ok")]
+
+
+def test_papers_ranked_by_saved_interests(
+    dbs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "dlradar.toml").write_text('[interests]\nkeywords = ["segmentation"]\n')
+    at = open_page("papers", dbs["real"], monkeypatch, {"interests": "1"})
+    table = at.dataframe[0].value
+    assert len(table) > 0
+    assert "not available" not in texts(at)
+    assert all('"segmentation"' in reason for reason in table["reason"])
