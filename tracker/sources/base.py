@@ -7,7 +7,8 @@ A source module (tracker/sources/<name>.py) exposes:
 * ``read(path: Path) -> Iterator[Page]``: parse a saved file offline with the same parser that
   the live fetch uses.
 
-Live fetchers additionally expose ``fetch(options: FetchOptions, cursor: str | None) -> Iterator[Page]``.
+Live fetchers additionally expose ``fetch(*, cursor=None, client=None, base_url=..., **options)
+-> Iterator[Page]`` (see tracker.fetching for the options each one takes).
 Each Page is stored atomically with the cursor it carries, so an interrupted run resumes there.
 """
 
@@ -39,3 +40,22 @@ class FileSource(Protocol):
     def sniff(self, head: str) -> bool: ...
 
     def read(self, path: Path) -> Iterator[Page]: ...
+
+
+def resume_position(cursor: str | None, scope: str, warnings: list[str]) -> int:
+    """Items already done according to a "SCOPE:N" cursor (or a bare "N"); 0 to start over.
+
+    A cursor of another scope (another year, volume or venue) or an unreadable one starts over,
+    with a warning saying so.
+    """
+    if not cursor:
+        return 0
+    cursor_scope, _, position = cursor.rpartition(":")
+    if cursor_scope and cursor_scope != scope:
+        warnings.append(f"cursor {cursor!r} belongs to {cursor_scope}, not {scope}; starting over")
+        return 0
+    try:
+        return max(0, int(position))
+    except ValueError:
+        warnings.append(f"cursor {cursor!r} is not a position; starting over")
+        return 0

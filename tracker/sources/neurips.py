@@ -28,7 +28,7 @@ from dlradar.errors import FetchError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord
-from tracker.sources.base import Page
+from tracker.sources.base import Page, resume_position
 
 FORMAT = "neurips"
 BASE_URL = "https://proceedings.neurips.cc"
@@ -358,21 +358,6 @@ def read(path: Path) -> Iterator[Page]:
 # -- live ------------------------------------------------------------------------------------
 
 
-def _start_index(cursor: str | None, year: int, warnings: list[str]) -> int:
-    """Listing entries already done according to ``cursor`` ("2023:50", or a bare "50")."""
-    if not cursor:
-        return 0
-    scope, _, position = cursor.rpartition(":")
-    if scope and scope != str(year):
-        warnings.append(f"cursor {cursor!r} belongs to NeurIPS {scope}, not {year}; starting over")
-        return 0
-    try:
-        return max(0, int(position))
-    except ValueError:
-        warnings.append(f"cursor {cursor!r} is not a position; starting over")
-        return 0
-
-
 def fetch(
     *,
     year: int,
@@ -392,7 +377,7 @@ def fetch(
     base = base_url.rstrip("/")
     listing_url = f"{base}/paper_files/paper/{year}"
     warnings: list[str] = []
-    start = _start_index(cursor, year, warnings)
+    start = resume_position(cursor, str(year), warnings)
     owned = client is None
     http = client or PoliteClient(min_interval=MIN_INTERVAL_S)
     try:

@@ -24,7 +24,7 @@ from dlradar.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title
 from tracker.record import PaperRecord
-from tracker.sources.base import Page
+from tracker.sources.base import Page, resume_position
 
 FORMAT = "openreview"
 BASE_URL = "https://api2.openreview.net"
@@ -164,21 +164,6 @@ def read(path: Path) -> Iterator[Page]:
         warnings = []
 
 
-def _start_offset(cursor: str | None, venue_id: str, warnings: list[str]) -> int:
-    """Notes already done according to ``cursor`` ("NeurIPS.cc/2023/Conference:2000" or "2000")."""
-    if not cursor:
-        return 0
-    scope, _, position = cursor.rpartition(":")
-    if scope and scope != venue_id:
-        warnings.append(f"cursor {cursor!r} belongs to {scope}, not {venue_id}; starting over")
-        return 0
-    try:
-        return max(0, int(position))
-    except ValueError:
-        warnings.append(f"cursor {cursor!r} is not an offset; starting over")
-        return 0
-
-
 def fetch(
     *,
     venue_id: str | None = None,
@@ -202,7 +187,7 @@ def fetch(
         venue_id = venue_id_for(venue, year)
     url = f"{base_url.rstrip('/')}/notes"
     warnings: list[str] = []
-    offset = _start_offset(cursor, venue_id, warnings)
+    offset = resume_position(cursor, venue_id, warnings)
     fetched = 0
     owned = client is None
     http = client or PoliteClient(min_interval=MIN_INTERVAL_S)

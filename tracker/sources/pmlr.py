@@ -28,7 +28,7 @@ from dlradar.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord
-from tracker.sources.base import Page
+from tracker.sources.base import Page, resume_position
 from tracker.sources.bibtex import BibEntry, bib_text, parse_bibtex, split_names
 
 FORMAT = "pmlr"
@@ -348,21 +348,6 @@ def read(path: Path) -> Iterator[Page]:
 # -- live ------------------------------------------------------------------------------------
 
 
-def _start_index(cursor: str | None, scope: str, warnings: list[str]) -> int:
-    """Entries already done according to ``cursor`` ("v202:400", or a bare "400")."""
-    if not cursor:
-        return 0
-    cursor_scope, _, position = cursor.rpartition(":")
-    if cursor_scope and cursor_scope != scope:
-        warnings.append(f"cursor {cursor!r} belongs to {cursor_scope}, not {scope}; starting over")
-        return 0
-    try:
-        return max(0, int(position))
-    except ValueError:
-        warnings.append(f"cursor {cursor!r} is not a position; starting over")
-        return 0
-
-
 def fetch(
     *,
     year: int | None = None,
@@ -385,7 +370,7 @@ def fetch(
         volume = volume_for_year(year)
     scope = f"v{volume}"
     warnings: list[str] = []
-    start = _start_index(cursor, scope, warnings)
+    start = resume_position(cursor, scope, warnings)
     url = volume_bib_url(volume, base_url)
     owned = client is None
     http = client or PoliteClient()
