@@ -52,7 +52,9 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
     t = time.perf_counter()
     result = import_file(db, source)
     elapsed = time.perf_counter() - t
-    assert result.counts.new == size, result.summary()
+    # Random titles from a Zipf vocabulary with the same first author do occur at 1M: the
+    # store rightly merges them, so count what was read.
+    assert result.counts.seen == size and result.status == "ok", result.summary()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size_mb = (
         sum(
@@ -78,6 +80,7 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
     db.conn.close()
     return {
         "papers": size,
+        "merged": result.counts.updated,
         "import_s": elapsed,
         "papers_per_s": size / elapsed,
         "db_mb": size_mb,

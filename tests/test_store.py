@@ -191,3 +191,22 @@ def test_new_rows_are_built_in_column_order(db: sqlite_utils.Database) -> None:
 
     item = PaperStore(db)._new(1, preprint(), "k|x", "2025-01-01T00:00:00+00:00", {})
     assert list(item.row) == list(PAPER_COLUMNS)
+
+
+def test_words_in_most_papers_do_not_narrow_a_search(db: sqlite_utils.Database) -> None:
+    records = [
+        preprint(
+            source_id=f"2502.{i:05d}",
+            arxiv_id=f"2502.{i:05d}",
+            title=f"Study number {i}",
+            authors=[f"Writer {i}"],
+            abstract="A quokka appears." if i == 7 else "The network learns.",
+        )
+        for i in range(10)
+    ]
+    _add(db, *records)
+    # "network" is in 9 of 10 papers: it is dropped, so the one quokka paper is found anyway.
+    found = find_papers(db, PaperFilter(search="network quokka"))
+    assert [p["arxiv_id"] for p in found] == ["2502.00007"]
+    # Alone, a common word still searches.
+    assert len(find_papers(db, PaperFilter(search="network"))) == 9

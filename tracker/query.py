@@ -30,12 +30,24 @@ class PaperFilter:
     source: str | None = None
 
 
-def _where(f: PaperFilter) -> tuple[list[str], list[Any]]:
+def _member(table: str, condition: str, *, per_row: bool) -> str:
+    """`p` has a row in `table` meeting `condition`.
+
+    per_row=True probes the table by paper for each candidate (cheap when a bounded search
+    scans a few thousand papers); otherwise SQLite builds the matching set once (cheap when
+    the filter drives a listing).
+    """
+    if per_row:
+        return f"EXISTS (SELECT 1 FROM {table} x WHERE x.paper_id = p.id AND x.{condition})"
+    return f"p.id IN (SELECT paper_id FROM {table} WHERE {condition})"
+
+
+def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if f.families:
         marks = ",".join("?" * len(f.families))
-        clauses.append(f"p.id IN (SELECT paper_id FROM paper_families WHERE family IN ({marks}))")
+        clauses.append(_member("paper_families", f"family IN ({marks})", per_row=per_row))
         params.extend(f.families)
     if f.venues:
         clauses.append("(" + " OR ".join("p.venue = ? COLLATE NOCASE" for _ in f.venues) + ")")
@@ -54,20 +66,16 @@ def _where(f: PaperFilter) -> tuple[list[str], list[Any]]:
         params.append(f.until)
     if f.categories:
         marks = ",".join("?" * len(f.categories))
-        clauses.append(
-            f"p.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
-        )
+        clauses.append(_member("paper_categories", f"category IN ({marks})", per_row=per_row))
         params.extend(f.categories)
     if f.author:
-        clauses.append(
-            "p.id IN (SELECT paper_id FROM paper_authors WHERE name LIKE ? COLLATE NOCASE)"
-        )
+        clauses.append(_member("paper_authors", "name LIKE ? COLLATE NOCASE", per_row=per_row))
         params.append(f"%{f.author}%")
     if f.curated is not None:
         clauses.append("p.curated = ?")
         params.append(int(f.curated))
     if f.source:
-        clauses.append("p.id IN (SELECT paper_id FROM paper_sources WHERE source = ?)")
+        clauses.append(_member("paper_sources", "source = ?", per_row=per_row))
         params.append(f.source)
     return clauses, params
 
@@ -76,10 +84,11 @@ def find_papers(
     db: sqlite_utils.Database, f: PaperFilter, *, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Papers matching `f`, newest first, or by relevance (bm25, see tracker.search) when searching."""
-    clauses, params = _where(f)
     if f.search and fts.has_pending(db):
         fts.drain(db)  # e.g. after an interrupted import: index what is stored before searching
     plan = search.plan(db, f.search) if f.search else None
+    # A bounded search checks filters on a few thousand candidates: probe per paper.
+    clauses, params = _where(f, per_row=plan is not None and not plan.exact)
     if plan is not None:
         sql = (
             f"SELECT p.*, c.score AS score FROM ({search.candidates_sql(plan, clauses)}) c"

@@ -17,7 +17,11 @@ import sqlite_utils
 
 from tracker.normalize import ascii_fold
 
-CANDIDATES = 20_000
+CANDIDATES = 5_000
+# A word in more than this share of the papers ("the", "model" in an ML corpus) selects
+# nothing and scores almost nothing under bm25, but reading its doclist costs the most:
+# it is dropped from a query that has other words.
+STOPWORD_SHARE = 0.5
 # Title words weigh three times abstract words.
 BM25 = "bm25(papers_fts, 3.0, 1.0)"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -35,23 +39,29 @@ def tokens(text: str) -> list[str]:
     return [ascii_fold(w).lower() for w in _WORD.findall(text) if ascii_fold(w)]
 
 
-def match_expression(text: str) -> str:
-    """User words as an FTS5 query: every word required, each quoted so none is an operator.
-
-    Hyphenated or punctuated words become phrases ("pre-training" -> "pre training").
-    """
+def phrases(text: str) -> list[str]:
+    """The user's words as FTS5 phrases ("pre-training" -> "pre training")."""
     parts = re.findall(r"[\w][\w'.+-]*", text, flags=re.UNICODE)
-    phrases = [" ".join(tokens(p)) for p in parts]
-    return " ".join(f'"{p}"' for p in phrases if p)
+    return [p for p in (" ".join(tokens(part)) for part in parts) if p]
+
+
+def match_expression(text: str, *, drop: frozenset[str] = frozenset()) -> str:
+    """User words as an FTS5 query: every word required, each quoted so none is an operator."""
+    return " ".join(f'"{p}"' for p in phrases(text) if p not in drop)
 
 
 def plan(db: sqlite_utils.Database, text: str) -> SearchPlan | None:
     """How to run a search for `text`; None when it has no searchable word."""
-    match = match_expression(text)
-    if not match:
+    query = phrases(text)
+    if not query:
         return None
-    words = sorted(set(tokens(text)))
-    rarest = min(_document_frequency(db, w) for w in words)
+    frequency = {w: _document_frequency(db, w) for w in sorted(set(tokens(text)))}
+    rarest = min(frequency.values())
+    papers = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM papers").fetchone()[0])
+    common = {w for w, df in frequency.items() if df > STOPWORD_SHARE * papers}
+    if common == set(frequency):  # only common words: keep the rarest of them
+        common.discard(min(frequency, key=lambda w: (frequency[w], w)))
+    match = match_expression(text, drop=frozenset(common))
     return SearchPlan(match=match, exact=rarest <= CANDIDATES, rarest_df=rarest)
 
 
