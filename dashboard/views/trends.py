@@ -9,6 +9,9 @@ import streamlit as st
 from dashboard import data
 from dashboard.views.common import GUIDANCE_PAPERS, db_path, unavailable
 
+# Thirteen families need thirteen distinct colours; Plotly's default cycles after ten.
+FAMILY_COLOURS = px.colors.qualitative.Dark24
+
 path = db_path()
 st.title("Trends")
 if data.paper_totals(path)["total"] == 0:
@@ -54,12 +57,13 @@ else:
         if frame["period"].nunique() >= 3:
             figure = px.area(
                 frame, x="period", y="count", color="family", groupnorm="percent",
-                hover_data=hover, labels=labels,
+                hover_data=hover, labels=labels, color_discrete_sequence=FAMILY_COLOURS,
             )  # fmt: skip
         else:  # an area needs several periods; a stacked bar shows one or two
             figure = px.bar(
-                frame, x="period", y="count", color="family", hover_data=hover, labels=labels
-            )
+                frame, x="period", y="count", color="family", hover_data=hover, labels=labels,
+                color_discrete_sequence=FAMILY_COLOURS,
+            )  # fmt: skip
             figure.update_layout(barnorm="percent")
         figure.update_xaxes(type="category")
         event = st.plotly_chart(
