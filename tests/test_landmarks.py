@@ -6,7 +6,7 @@ import sqlite_utils
 
 from dlradar.db import transaction
 from tracker.landmarks import load_catalogue, load_into
-from tracker.query import PaperFilter, count_papers, get_paper
+from tracker.query import PaperFilter, count_papers, find_papers, get_paper
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
 
@@ -49,3 +49,15 @@ def test_catalogue_merges_with_the_arxiv_preprint(db: sqlite_utils.Database) -> 
     assert paper["published"] == "2015-12-10"
     assert sorted(paper["sources"]) == ["arxiv-api", "catalogue"]
     assert db["papers"].count == len(load_catalogue())
+
+
+def test_tagging_keeps_curated_papers_as_the_catalogue_has_them(db: sqlite_utils.Database) -> None:
+    from tracker.tagging import tag_papers
+
+    load_into(db)
+    # Every paper here is curated: the tagger classifies none of them, family or not.
+    assert str(tag_papers(db)).startswith("tagged 0 papers")
+    svm = next(lm for lm in load_catalogue() if lm.title == "Support-Vector Networks")
+    paper = find_papers(db, PaperFilter(curated=True, search="Support-Vector Networks"))[0]
+    assert paper["title"] == svm.title
+    assert svm.families == () and paper["families"] == []  # no family, even machine-made

@@ -55,8 +55,9 @@ def _pending_query(retag_all: bool) -> str:
         " OR t.text_size != length(p.title) + length(p.abstract))"
     )
     return (
-        "SELECT p.id, p.title, p.abstract, EXISTS (SELECT 1 FROM paper_families f"
-        " WHERE f.paper_id = p.id AND f.tagger = 'curated')"
+        # A curated paper keeps the catalogue's families, even none (Support-Vector Networks).
+        "SELECT p.id, p.title, p.abstract, (p.curated = 1 OR EXISTS (SELECT 1 FROM paper_families f"
+        " WHERE f.paper_id = p.id AND f.tagger = 'curated'))"
         " FROM papers p LEFT JOIN paper_tagging t ON t.paper_id = p.id"
         f" WHERE p.id > :after{stale} ORDER BY p.id LIMIT :limit"
     )
