@@ -6,17 +6,14 @@ The format is detected from the file's first few KB unless forced.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
-from dlradar.db import db_file
 from dlradar.errors import DlradarError, FormatError
-from tracker import fts
 from tracker.ingest import ProgressFn, RunResult, run_pages
-from tracker.parallel import PARALLEL_MIN_BYTES, read_in_background
+from tracker.parallel import read_in_background
 from tracker.sources import FORMAT_MODULES, load_format
 
 SNIFF_BYTES = 8192
@@ -56,18 +53,15 @@ def import_file(
     name = fmt or detect_format(path)
     module = load_format(name)
 
-    big = path.stat().st_size >= PARALLEL_MIN_BYTES
-    # A big file is parsed in a second process and indexed from a second thread (tracker.fts),
-    # so parsing, storing and indexing overlap.
-    with fts.background_indexer(db_file(db)) if big else nullcontext():
-        return run_pages(
-            db,
-            name,
-            f"file:{path}",
-            read_in_background(module.read, path),
-            params={"path": str(path), "format": name, "mode": "import"},
-            progress=progress,
-        )
+    # A big file is parsed in a second process while this one stores (tracker.parallel).
+    return run_pages(
+        db,
+        name,
+        f"file:{path}",
+        read_in_background(module.read, path),
+        params={"path": str(path), "format": name, "mode": "import"},
+        progress=progress,
+    )
 
 
 @dataclass
