@@ -6,21 +6,12 @@ import click
 
 
 def all_commands() -> list[click.Command]:
+    from bench import cli as bench_cli
+    from dashboard import cli as dashboard_cli
+    from dashboard import digest_cli
     from tracker import cli as tracker_cli
+    from tracker import discovery_cli
+    from tracker.tagging import cli as tagging_cli
 
-    commands: list[click.Command] = list(tracker_cli.COMMANDS)
-    for module_name in (
-        "tracker.tagging.cli",
-        "tracker.discovery_cli",
-        "bench.cli",
-        "dashboard.cli",
-        "dashboard.digest_cli",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["COMMANDS"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        commands.extend(module.COMMANDS)
-    return commands
+    modules = (tracker_cli, tagging_cli, discovery_cli, bench_cli, dashboard_cli, digest_cli)
+    return [command for module in modules for command in module.COMMANDS]

@@ -75,11 +75,7 @@ def _load_schemas() -> None:
     import importlib
 
     for name in SCHEMA_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
 
 
 def open_db(

@@ -27,11 +27,7 @@ def detect_format(path: Path) -> str:
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
     for name in FORMAT_MODULES:
-        try:
-            module = load_format(name)
-        except ModuleNotFoundError:  # a format whose module is not written yet
-            continue
-        if module.sniff(head):
+        if load_format(name).sniff(head):
             return name
     raise FormatError(
         f"{path}: not a format dlradar reads (tried {', '.join(FORMAT_MODULES)}); "

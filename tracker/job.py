@@ -3,13 +3,11 @@
 1. open or create the database (migrations), 2. load the landmark catalogue, 3. fetch the last
 N days of arXiv in the configured categories, 4. tag untagged papers, 5. run the quick benchmark
 profile, 6. write this week's digest, 7. serve the dashboard. A step that fails prints a one-line
-reason and the job carries on with what is stored; steps whose component is not installed yet
-say so and are skipped.
+reason and the job carries on with what is stored.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -23,13 +21,14 @@ from tracker import fetching, landmarks, trends
 Say = Callable[[str], None]
 
 
-def _component(module: str) -> object | None:
+def _attempt(say: Say, action: Callable[[], object], prefix: str = "") -> bool:
+    """Run one step, print its one-line outcome; a DlradarError is reported, not raised."""
     try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
+        say(f"  {prefix}{action()}")
+    except DlradarError as exc:
+        say(f"  {prefix}failed: {exc}")
+        return False
+    return True
 
 
 def run_main_job(
@@ -50,14 +49,10 @@ def run_main_job(
     ok = True
     unreachable: list[str] = []
     today = today or date.today()
-    say(f"[1/7] database {db.conn.execute('PRAGMA database_list').fetchone()[2]}")
+    say(f"[1/7] database {db_file(db)}")
 
     say("[2/7] landmark catalogue")
-    try:
-        say("  " + landmarks.load_into(db).summary())
-    except DlradarError as exc:
-        ok = False
-        say(f"  failed: {exc}")
+    ok &= _attempt(say, lambda: landmarks.load_into(db).summary())
 
     say("[3/7] arXiv, last {} days".format(settings.get("arxiv", "days")))
     if offline:
@@ -76,58 +71,39 @@ def run_main_job(
             say(f"  failed: {exc}")
 
     say("[4/7] tagging")
-    tagging = _component("tracker.tagging")
-    if tagging is None:
-        say("  skipped: the tagger is not installed in this version")
-    else:
-        try:
-            stats = tagging.tag_papers(db)  # type: ignore[attr-defined]
-            say(f"  {stats}")
-            # Bring the trend counts up to date now, so the dashboard never pays for it.
-            trends.refresh(db)
-        except DlradarError as exc:
-            ok = False
-            say(f"  failed: {exc}")
+    from tracker.tagging import tag_papers
+
+    def tag() -> object:
+        stats = tag_papers(db)
+        # Bring the trend counts up to date now, so the dashboard never pays for it.
+        trends.refresh(db)
+        return stats
+
+    ok &= _attempt(say, tag)
 
     say("[5/7] quick benchmark")
-    runner = _component("bench.runner")
-    if not bench:
-        say("  skipped (--no-bench)")
-    elif runner is None or not hasattr(runner, "run_quick_profile"):
-        say("  skipped: the benchmark harness is not installed in this version")
+    if bench:
+        # Imported only here: the harness brings in torch, which `run --no-bench` never needs.
+        from bench.runner import run_quick_profile
+
+        ok &= _attempt(say, lambda: run_quick_profile(db, say=say))
     else:
-        try:
-            say("  " + str(runner.run_quick_profile(db, say=say)))
-        except DlradarError as exc:
-            ok = False
-            say(f"  failed: {exc}")
+        say("  skipped (--no-bench)")
 
     say("[6/7] weekly digest")
-    digest = _component("dashboard.digest")
-    if digest is None or not hasattr(digest, "write_digest"):
-        say("  skipped: the digest is not installed in this version")
-    else:
-        try:
-            say("  " + str(digest.write_digest(db, settings)))
-        except DlradarError as exc:
-            ok = False
-            say(f"  failed: {exc}")
-    feeds = _component("dashboard.feeds")
-    if feeds is not None and hasattr(feeds, "refresh_feeds"):
-        try:
-            say(f"  feeds: {feeds.refresh_feeds(db, settings)}")
-        except DlradarError as exc:
-            ok = False
-            say(f"  feeds failed: {exc}")
+    from dashboard.digest import write_digest
+    from dashboard.feeds import refresh_feeds
+
+    ok &= _attempt(say, lambda: write_digest(db, settings))
+    ok &= _attempt(say, lambda: refresh_feeds(db, settings), "feeds: ")
 
     if unreachable:
         say(f"note: {', '.join(unreachable)} could not be fetched; the rest used what is stored")
     say("[7/7] dashboard")
-    server = _component("dashboard.serve")
-    if not serve:
-        say("  skipped (--no-dashboard)")
-    elif server is None or not hasattr(server, "serve"):
-        say("  skipped: the dashboard is not installed in this version")
+    if serve:
+        from dashboard.serve import serve as serve_dashboard
+
+        serve_dashboard(db_file(db), settings)
     else:
-        server.serve(db_file(db), settings)
+        say("  skipped (--no-dashboard)")
     return ok
