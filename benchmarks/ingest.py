@@ -13,6 +13,7 @@ Goals on a 2-core machine: >= 20,000 papers/s imported; search p95 < 50 ms at 1M
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
     db_path = workdir / f"ingest-{size}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{db_path}.search", ignore_errors=True)
     db = open_db(db_path)
     t = time.perf_counter()
     result = import_file(db, source)
@@ -56,14 +58,9 @@ def run(size: int, workdir: Path, repeats: int) -> dict[str, float]:
     # store rightly merges them, so count what was read.
     assert result.counts.seen == size and result.status == "ok", result.summary()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size_mb = (
-        sum(
-            Path(f"{db_path}{s}").stat().st_size
-            for s in ("", "-wal")
-            if Path(f"{db_path}{s}").exists()
-        )
-        / 1e6
-    )
+    files = [Path(f"{db_path}{s}") for s in ("", "-wal")]
+    files += [f for f in Path(f"{db_path}.search").rglob("*") if f.is_file()]
+    size_mb = sum(f.stat().st_size for f in files if f.exists()) / 1e6
     rare = vocabulary(50_000, seed=size)[-5:]
     queries = [*QUERIES, *rare]
     latencies: list[float] = []

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+import tantivy
 
 from dlradar.db import open_db
-from tracker import fts
+from tracker import search_index
 from tracker.synthetic import write_snapshot
 
 PAPERS = 30_000
@@ -27,17 +28,15 @@ def _consistent(db_path: Path) -> int:
     # Every stored paper has its source row, its authors and its index entry, and vice versa.
     assert db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_sources").fetchone()[0] == papers
     assert db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_authors").fetchone()[0] == papers
-    # Papers are in the full-text index or queued for it, never both or neither.
-    # (papers_fts itself reads through to `papers`; its docsize shadow table lists what is indexed)
-    indexed = db.execute("SELECT COUNT(*) FROM papers_fts_docsize").fetchone()[0]
-    queued = db.execute("SELECT COUNT(*) FROM fts_pending").fetchone()[0]
-    assert indexed + queued == papers
-    assert (
-        db.execute(
-            "SELECT COUNT(*) FROM papers_fts_docsize WHERE id IN (SELECT paper_id FROM fts_pending)"
-        ).fetchone()[0]
-        == 0
-    )
+    # Papers are in the search index or queued after its watermark, never both or neither.
+    index = search_index.open_index(db)
+    indexed = _indexed_ids(index)
+    mark = search_index.watermark(index)
+    queued = {r[0] for r in db.execute("SELECT paper_id FROM search_queue WHERE seq > ?", [mark])}
+    stored = {r[0] for r in db.execute("SELECT id FROM papers")}
+    assert indexed | queued == stored
+    assert not indexed & queued
+    assert len(indexed) == index.searcher().num_docs - (1 if mark else 0)  # no duplicates
     assert (
         db.execute(
             "SELECT COUNT(*) FROM (SELECT arxiv_id FROM papers GROUP BY arxiv_id HAVING COUNT(*) > 1)"
@@ -45,14 +44,21 @@ def _consistent(db_path: Path) -> int:
         == 0
     )
     # Indexing what is queued completes the index: it then matches the stored papers exactly.
-    fts.drain(db)
-    db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+    search_index.index_pending(db)
+    assert _indexed_ids(search_index.open_index(db)) == stored
     run = db.execute("SELECT seen, status FROM fetch_runs ORDER BY id DESC LIMIT 1").fetchone()
     db.conn.close()
     # The run's committed count matches what is stored (a page and its bookkeeping are atomic).
     if run and run[1] == "running":
         assert run[0] == papers or papers == 0 or run[0] >= papers
     return papers
+
+
+def _indexed_ids(index: tantivy.Index) -> set[int]:
+    searcher = index.searcher()
+    hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs or 1).hits
+    ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
+    return {int(i or 0) for i in ids} - {-1}  # less the watermark document
 
 
 @pytest.fixture(scope="module")
@@ -91,5 +97,5 @@ def test_sigkill_mid_import_then_rerun(snapshot: Path, tmp_path: Path, delay: fl
     assert done.returncode == 0, done.stderr
     assert _consistent(db_path) == PAPERS
     db = open_db(db_path)
-    assert db.execute("SELECT COUNT(*) FROM fts_pending").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM search_queue").fetchone()[0] == 0
     db.conn.close()

@@ -1,11 +1,14 @@
-"""Deduplication, merge precedence, FTS consistency and migrations of the paper store."""
+"""Deduplication, merge precedence, search-index consistency and migrations of the paper store."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 from dlradar.db import applied_versions, apply_migrations, transaction
+from tracker import search_index
 from tracker.query import PaperFilter, count_papers, find_papers, get_paper, search_note
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
@@ -120,7 +123,9 @@ def test_fts_follows_updates(db: sqlite_utils.Database) -> None:
     _add(db, proceedings(abstract="About self-attention only."))
     assert count_papers(db, PaperFilter(search="recurrent")) == 0
     assert count_papers(db, PaperFilter(search="self-attention")) == 1
-    db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+    # Re-indexing replaced the paper's document rather than adding a second one.
+    assert count_papers(db, PaperFilter(search="attention")) == 1
+    assert search_index.backlog(db) == 0
 
 
 def test_filters(db: sqlite_utils.Database) -> None:
@@ -154,11 +159,7 @@ def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_search_ranks_exactly_unless_every_word_is_very_common(
-    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tracker import search
-
+def _fifty(db: sqlite_utils.Database) -> None:
     records = [
         preprint(
             source_id=f"2501.{i:05d}",
@@ -166,23 +167,58 @@ def test_search_ranks_exactly_unless_every_word_is_very_common(
             title=f"Paper {i}" + (" about zebra models" if i == 40 else " on a model"),
             authors=[f"Author {i}"],
             abstract="A model." + (" Rare zebra words." if i == 3 else ""),
+            year=2000 + i % 5,
         )
         for i in range(50)
     ]
     _add(db, *records)
-    monkeypatch.setattr(search, "CANDIDATES", 10)
-    # "model" is in all 50 papers: only the 10 most recently stored are ranked.
-    common = find_papers(db, PaperFilter(search="model"), limit=50)
-    assert len(common) == 10
-    assert {p["arxiv_id"] for p in common} == {f"2501.{i:05d}" for i in range(40, 50)}
-    assert "ranked the 10 most recently stored matches" in (search_note(db, "model") or "")
-    # A selective word makes the ranking exact over every match, best first (title words weigh
-    # more than abstract words).
-    exact = find_papers(db, PaperFilter(search="zebra model"), limit=50)
-    assert [p["arxiv_id"] for p in exact] == ["2501.00040", "2501.00003"]
-    assert search_note(db, "zebra model") is None
+
+
+def test_search_ranks_every_match_by_bm25(db: sqlite_utils.Database) -> None:
+    _fifty(db)
+    # "model" is in all 50 papers: every one is a match and ranked.
+    common = find_papers(db, PaperFilter(search="model"), limit=0)
+    assert len(common) == 50
+    scores = [p["score"] for p in common]
+    assert scores == sorted(scores, reverse=True)
+    # Title words weigh more than abstract words.
+    ranked = find_papers(db, PaperFilter(search="zebra model"), limit=50)
+    assert [p["arxiv_id"] for p in ranked] == ["2501.00040", "2501.00003"]
     assert count_papers(db, PaperFilter(search="model")) == 50
     assert find_papers(db, PaperFilter(search="?!"), limit=5) == []
+    # Paging walks the same ranking.
+    first = find_papers(db, PaperFilter(search="model"), limit=10)
+    second = find_papers(db, PaperFilter(search="model"), limit=10, offset=10)
+    assert [p["id"] for p in first + second] == [p["id"] for p in common[:20]]
+
+
+@pytest.mark.parametrize(("first_window", "widest"), [(200, 50_000), (2, 4), (2, 1)])
+def test_filtered_search_is_the_filtered_ranking(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch, first_window: int, widest: int
+) -> None:
+    """However the window over the index's best matches grows (or gives way to ranking among
+    the filtered papers), a filtered search returns exactly the filtered bm25 ranking."""
+    from tracker import search
+
+    _fifty(db)
+    unfiltered = find_papers(db, PaperFilter(search="model"), limit=0)
+    expected = [p["id"] for p in unfiltered if p["year"] == 2003]
+    monkeypatch.setattr(search, "FIRST_WINDOW", first_window)
+    monkeypatch.setattr(search, "WIDEST", widest)
+    got = find_papers(db, PaperFilter(search="model", year_from=2003, year_to=2003), limit=4)
+    assert [p["id"] for p in got] == expected[:4]
+    everything = find_papers(db, PaperFilter(search="model", year_from=2003, year_to=2003), limit=0)
+    assert [p["id"] for p in everything] == expected
+    assert count_papers(db, PaperFilter(search="model", year_from=2003, year_to=2003)) == 10
+
+
+def test_search_note_names_the_words_it_ignored(db: sqlite_utils.Database) -> None:
+    _fifty(db)
+    assert search_note(db, "zebra model") == (
+        "ignored 'model': in over 50% of the papers, so they neither select nor rank"
+    )
+    assert search_note(db, "zebra") is None
+    assert search_note(db, "model") is None  # alone, a common word still searches
 
 
 def test_new_rows_are_built_in_column_order(db: sqlite_utils.Database) -> None:
@@ -210,3 +246,31 @@ def test_words_in_most_papers_do_not_narrow_a_search(db: sqlite_utils.Database) 
     assert [p["arxiv_id"] for p in found] == ["2502.00007"]
     # Alone, a common word still searches.
     assert len(find_papers(db, PaperFilter(search="network"))) == 9
+
+
+def test_a_deleted_index_is_rebuilt_from_the_database(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dlradar.cli import cli
+
+    _fifty(db)
+    assert count_papers(db, PaperFilter(search="zebra")) == 2
+    directory = search_index.index_dir(db)
+    assert directory is not None and directory.is_dir()
+    # Deleted behind our back (the queue was already pruned): the new index takes every
+    # stored paper in again, rather than answering from nothing.
+    search_index.forget(db)
+    shutil.rmtree(directory)
+    assert count_papers(db, PaperFilter(search="zebra")) == 2
+    assert count_papers(db, PaperFilter(search="model")) == 50
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    result = CliRunner().invoke(cli, ["reindex", "--db", path])
+    assert result.exit_code == 0, result.output
+    assert "50 papers indexed" in result.output
+    search_index.forget(db)
+    assert count_papers(db, PaperFilter(search="model")) == 50
+    assert search_index.backlog(db) == 0

@@ -1,4 +1,4 @@
-"""The tracker's commands: run, import, fetch, papers, paper, runs, catalogue, config."""
+"""The tracker's commands: run, import, fetch, papers, paper, runs, catalogue, reindex, config."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dlradar.db import open_db, resolve_db_path
 from dlradar.errors import DlradarError
 from dlradar.options import config_option, db_option, format_option
 from dlradar.output import render
-from tracker import fetching, interests, landmarks, query
+from tracker import fetching, interests, landmarks, query, search_index
 from tracker.ingest import RunResult
 from tracker.sources import FORMAT_MODULES
 
@@ -197,6 +197,25 @@ def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) 
     click.echo(render(rows, fmt, columns), nl=False)
 
 
+@click.command("reindex")
+@db_option
+def reindex_command(db_path: str | None) -> None:
+    """Rebuild the full-text search index from the stored papers.
+
+    The index lives beside the database (<db>.search/) and is kept up to date by every
+    import and fetch; rebuild it after deleting or damaging it, or to compact it.
+
+    \b
+    Example:
+      dlradar reindex --db data/dlradar.db
+    """
+    db = open_db(db_path)
+    run = search_index.rebuild(db, progress=_progress)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(f"search index rebuilt: {run.indexed:,} papers indexed", err=True)
+
+
 @click.command("catalogue")
 @click.option("--load", is_flag=True, help="Store the catalogue in the database.")
 @click.option("--stage", default=None, type=click.Choice(landmarks.STAGES), help="Only this stage.")
@@ -319,5 +338,6 @@ COMMANDS: list[click.Command] = [
     paper_command,
     runs_command,
     catalogue_command,
+    reindex_command,
     config_group,
 ]

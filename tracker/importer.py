@@ -13,7 +13,7 @@ import sqlite_utils
 
 from dlradar.errors import DlradarError, FormatError
 from tracker.ingest import ProgressFn, RunResult, run_pages
-from tracker.parallel import read_in_background
+from tracker.parallel import PARALLEL_MIN_BYTES, read_in_background
 from tracker.sources import FORMAT_MODULES, load_format
 
 SNIFF_BYTES = 8192
@@ -49,7 +49,9 @@ def import_file(
     name = fmt or detect_format(path)
     module = load_format(name)
 
-    # A big file is parsed in a second process while this one stores (tracker.parallel).
+    # A big file is parsed in a second process while this one stores (tracker.parallel), and
+    # indexed for search in a third (tracker.search_index).
+    big = path.stat().st_size >= PARALLEL_MIN_BYTES
     return run_pages(
         db,
         name,
@@ -57,6 +59,7 @@ def import_file(
         read_in_background(module.read, path),
         params={"path": str(path), "format": name, "mode": "import"},
         progress=progress,
+        index_beside=big,
     )
 
 

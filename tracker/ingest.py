@@ -7,6 +7,7 @@ consistent database, and the next incremental run resumes from the last committe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ import sqlite_utils
 
 from dlradar.db import transaction, utc_now
 from dlradar.errors import DlradarError
-from tracker import fts
+from tracker import search_index
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
@@ -74,9 +75,14 @@ def run_pages(
     *,
     params: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
+    index_beside: bool = False,
 ) -> RunResult:
     """Store every page of `pages`; a DlradarError ends the run as failed (or partial) but keeps
-    what was committed. Other exceptions (bugs, Ctrl-C) propagate after marking the run."""
+    what was committed. Other exceptions (bugs, Ctrl-C) propagate after marking the run.
+
+    Stored papers are then added to the search index; with `index_beside` (a big import) a
+    second process indexes them while pages are still being stored.
+    """
     started = utc_now()
     with transaction(db):
         cursor = db.execute(
@@ -87,26 +93,31 @@ def run_pages(
         run_id = int(cursor.lastrowid or 0)
     result = RunResult(run_id=run_id, source=source, scope=scope, status="running")
     store = PaperStore(db)
+    beside = (
+        search_index.indexing_beside(db)
+        if index_beside
+        else contextlib.nullcontext(search_index.Beside())
+    )
     try:
-        for page in pages:
-            with transaction(db):
-                page_counts = store.add(page.records)
-                result.counts += page_counts
-                result.pages += 1
-                result.warnings.extend(page.warnings)
-                result.notes.update(page.notes)
-                if page.cursor is not None:
-                    result.cursor = page.cursor
-                _save(db, result)
-            if progress:
-                progress(
-                    f"{source}: page {result.pages}, {result.counts.seen} read,"
-                    f" {result.counts.new} new, {result.counts.updated} updated"
-                )
+        with beside as indexer:
+            for page in pages:
+                with transaction(db):
+                    page_counts = store.add(page.records)
+                    result.counts += page_counts
+                    result.pages += 1
+                    result.warnings.extend(page.warnings)
+                    result.notes.update(page.notes)
+                    if page.cursor is not None:
+                        result.cursor = page.cursor
+                    _save(db, result)
+                if progress:
+                    progress(
+                        f"{source}: page {result.pages}, {result.counts.seen} read,"
+                        f" {result.counts.new} new, {result.counts.updated} updated"
+                    )
     except DlradarError as exc:
         result.error = str(exc)
         result.status = "partial" if result.counts.seen else "failed"
-        fts.drain(db)
     except BaseException as exc:
         result.error = f"interrupted: {type(exc).__name__}: {exc}".rstrip(": ")
         result.status = "interrupted"
@@ -114,9 +125,23 @@ def run_pages(
         raise
     else:
         result.status = "ok" if result.counts.seen else "empty"
-        fts.drain(db)
+    if indexer.error and "IndexBusy" not in indexer.error:
+        result.warnings.append(f"search indexer beside the import failed: {indexer.error}")
+    _index(db, result, progress)
     _finish(db, result)
     return result
+
+
+def _index(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:
+    """Make what this run stored searchable; a busy or broken index never fails the run (the
+    queue keeps the papers, and the next search or run indexes them)."""
+    try:
+        search_index.index_pending(db, progress=progress)
+        search_index.prune(db)
+    except search_index.IndexBusy:
+        result.warnings.append("search index busy (another import?): papers stay queued for it")
+    except DlradarError as exc:
+        result.warnings.append(f"search index not updated: {exc}")
 
 
 def _save(db: sqlite_utils.Database, result: RunResult) -> None:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+import tantivy
 
 from dlradar.config import Settings
 from dlradar.errors import ConfigError
-from tracker import fts, query, search
+from tracker import query, search, search_index
 from tracker.query import PaperFilter
 
 TITLE_WEIGHT = 3.0
@@ -65,14 +66,14 @@ class RankedPaper:
     reason: str
 
 
-def _phrase(keyword: str) -> str | None:
-    """A keyword as one FTS5 phrase ("latent space" must appear as those words in that order)."""
+def _keyword_ids(index: tantivy.Index, column: str, keyword: str) -> list[int] | None:
+    """Papers with `keyword` as a phrase in `column` ("latent space": those words, in order)."""
     words = search.tokens(keyword)
-    return '"' + " ".join(words) + '"' if words else None
+    return search.matching_ids(index, search.phrase_in(column, words)) if words else None
 
 
 def _hits_sql(
-    interests: Interests, clauses: list[str], where_params: list[Any]
+    index: tantivy.Index, interests: Interests, clauses: list[str], where_params: list[Any]
 ) -> tuple[str, list[Any]]:
     """SQL yielding (paper_id, kind, item, weight), one row per interest a paper matches.
 
@@ -98,15 +99,13 @@ def _hits_sql(
         return f"SELECT p.id, {select} FROM {joined} WHERE {condition} AND {where}"
 
     for keyword in interests.keywords:
-        phrase = _phrase(keyword)
-        if phrase is None:
-            continue
         for column, weight in (("title", TITLE_WEIGHT), ("abstract", ABSTRACT_WEIGHT)):
-            parts.append(
-                part(f"'{column}', ?, {weight}", "papers_fts", "papers_fts.rowid",
-                     "papers_fts MATCH ?")
-            )  # fmt: skip
-            params += [keyword, f"{column} : {phrase}", *where_params]
+            ids = _keyword_ids(index, column, keyword)
+            if not ids:
+                continue
+            # The index's matches enter the SQL as a JSON array (SQLite's json_each).
+            parts.append(part(f"'{column}', ?, {weight}", "json_each(?) k", "k.value", "1"))
+            params += [keyword, json.dumps(ids), *where_params]
     if interests.families:
         marks = ",".join("?" * len(interests.families))
         parts.append(
@@ -135,16 +134,15 @@ def rank_by_interests(
     """Papers matching `filter` and at least one interest, best first (`limit` 0 = all)."""
     if interests.is_empty():
         return []
-    if (interests.keywords or filter.search) and fts.has_pending(db):
-        fts.drain(db)  # index what is stored (after an interrupted import, say) before matching
+    index = search_index.ensure_indexed(db)
     clauses, filter_params = query._where(filter)
     if filter.search:
-        match = search.match_expression(filter.search)
-        if not match:
+        plan = search.plan(index, filter.search)
+        if plan is None:
             return []
-        clauses.append("p.id IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
-        filter_params.append(match)
-    hits, params = _hits_sql(interests, clauses, filter_params)
+        clauses.append("p.id IN (SELECT value FROM json_each(?))")
+        filter_params.append(json.dumps(search.matching_ids(index, plan.query)))
+    hits, params = _hits_sql(index, interests, clauses, filter_params)
     if not hits:
         return []
     bonus = (

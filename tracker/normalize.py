@@ -116,6 +116,17 @@ def split_authors(text: str) -> list[str]:
     return [clean_author(a) for a in _AUTHOR_SPLIT.split(clean_text(text)) if a.strip()]
 
 
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# "Mon, 2 Apr 2007 19:18:42 GMT" (the snapshot's version dates), the weekday optional.
+_RFC822_DATE = re.compile(r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4})\b")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
 def iso_date(value: object) -> str | None:
     """Any date-ish value (ISO string, RFC 822 string, datetime, date, struct) as YYYY-MM-DD."""
     if value is None or value == "":
@@ -125,9 +136,17 @@ def iso_date(value: object) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    match = _ISO_DATE.match(text)
     if match:
         return f"{match.group(1)}-{match.group(2)}-{match.group(3)}"
+    match = _RFC822_DATE.match(text)
+    if match and match.group(2).lower() in _MONTHS:
+        # The date as written, in the writer's time zone: what parsedate_to_datetime gives.
+        day, month, year = int(match.group(1)), _MONTHS[match.group(2).lower()], match.group(3)
+        try:
+            return date(int(year), month, day).isoformat()
+        except ValueError:
+            return None
     from email.utils import parsedate_to_datetime
 
     try:

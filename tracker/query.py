@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from dlradar.errors import NotFoundError
-from tracker import fts, search
+from tracker import search, search_index
 from tracker.normalize import normalize_doi, split_arxiv_id
 
 
@@ -84,27 +84,48 @@ def find_papers(
     db: sqlite_utils.Database, f: PaperFilter, *, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Papers matching `f`, newest first, or by relevance (bm25, see tracker.search) when searching."""
-    if f.search and fts.has_pending(db):
-        fts.drain(db)  # e.g. after an interrupted import: index what is stored before searching
-    plan = search.plan(db, f.search) if f.search else None
-    # A bounded search checks filters on a few thousand candidates: probe per paper.
-    clauses, params = _where(f, per_row=plan is not None and not plan.exact)
-    if plan is not None:
-        sql = (
-            f"SELECT p.*, c.score AS score FROM ({search.candidates_sql(plan, clauses)}) c"
-            " JOIN papers p ON p.id = c.id ORDER BY c.score, p.id"
-        )
-        params = [plan.match, *params]
-    elif f.search:
-        return []  # no searchable word (only punctuation, say)
-    else:
-        sql = "SELECT p.*, NULL AS score FROM papers p"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY p.published IS NULL, p.published DESC, p.id DESC"
+    if f.search:
+        return _search(db, f, limit=limit, offset=offset)
+    clauses, params = _where(f)
+    sql = "SELECT p.*, NULL AS score FROM papers p"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY p.published IS NULL, p.published DESC, p.id DESC"
     if limit:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
+    return _rows(db, sql, params)
+
+
+def _search(
+    db: sqlite_utils.Database, f: PaperFilter, *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    index = search_index.ensure_indexed(db)
+    plan = search.plan(index, f.search or "")
+    if plan is None:
+        return []  # no searchable word (only punctuation, say)
+    # Candidates from the index are checked one by one: probe the filter tables per paper.
+    clauses, params = _where(f, per_row=True)
+    scan, _ = _where(f)
+    hits = search.ranked(
+        db, index, plan, clauses, params, limit + offset if limit else 0, scan_clauses=scan
+    )
+    hits = hits[offset:]
+    if not hits:
+        return []
+    scores = dict(hits)
+    rows = _rows(
+        db,
+        "SELECT p.*, NULL AS score FROM papers p WHERE p.id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(scores))],
+    )
+    for row in rows:
+        row["score"] = round(scores[row["id"]], 4)
+    rows.sort(key=lambda row: (-row["score"], row["id"]))
+    return rows
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
@@ -113,33 +134,38 @@ def find_papers(
 
 def count_papers(db: sqlite_utils.Database, f: PaperFilter) -> int:
     """How many papers match `f` (every match of a search, not only the ranked ones)."""
-    clauses, params = _where(f)
-    if f.search:
-        if fts.has_pending(db):
-            fts.drain(db)
-        match = search.match_expression(f.search)
-        if not match:
-            return 0
-        sql = (
-            "SELECT COUNT(*) FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid"
-            " WHERE papers_fts MATCH ?" + "".join(f" AND {c}" for c in clauses)
-        )
-        params = [match, *params]
-    else:
+    if not f.search:
+        clauses, params = _where(f)
         sql = "SELECT COUNT(*) FROM papers p" + (
             " WHERE " + " AND ".join(clauses) if clauses else ""
         )
-    return int(db.execute(sql, params).fetchone()[0])
+        return int(db.execute(sql, params).fetchone()[0])
+    index = search_index.ensure_indexed(db)
+    plan = search.plan(index, f.search)
+    if plan is None:
+        return 0
+    clauses, params = _where(f, per_row=True)
+    if not clauses:
+        return search.count(index, plan.query)
+    scan, _ = _where(f)
+    return len(search.ranked(db, index, plan, clauses, params, 0, scan_clauses=scan))
 
 
 def search_note(db: sqlite_utils.Database, text: str | None) -> str | None:
-    """A sentence for the reader when a search was ranked over recent matches only."""
-    plan = search.plan(db, text) if text else None
-    if plan is None or plan.exact:
+    """A sentence for the reader when words of a search were too common to count."""
+    if not text:
         return None
+    plan = search.plan(search_index.ensure_indexed(db), text)
+    if plan is None:
+        return None
+    kept = {w for p in plan.phrases for w in p}
+    dropped = [w for w in dict.fromkeys(search.tokens(text)) if w not in kept]
+    if not dropped:
+        return None
+    words = ", ".join(repr(w) for w in dropped)
     return (
-        f"every word of {text!r} appears in {plan.rarest_df:,} or more papers: ranked the"
-        f" {search.CANDIDATES:,} most recently stored matches; add a more specific word to rank all"
+        f"ignored {words}: in over {search.STOPWORD_SHARE:.0%} of the papers, so they"
+        " neither select nor rank"
     )
 
 

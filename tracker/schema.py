@@ -119,3 +119,21 @@ def _v3(db: sqlite_utils.Database) -> None:
 def _v4(db: sqlite_utils.Database) -> None:
     # Storing queues papers here; tracker.fts indexes them (see there for why).
     db.execute("CREATE TABLE fts_pending (paper_id INTEGER PRIMARY KEY)")
+
+
+@migration("tracker", 5, "full-text index moves to tantivy (tracker.search_index), fed by a queue")
+def _v5(db: sqlite_utils.Database) -> None:
+    # AUTOINCREMENT: a sequence number is never reused after pruning, so the index's
+    # watermark (the last number it took in) stays meaningful.
+    db.executescript(
+        """
+        DROP TABLE IF EXISTS papers_fts_vocab;
+        DROP TABLE IF EXISTS papers_fts;
+        DROP TABLE IF EXISTS fts_pending;
+        CREATE TABLE search_queue (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            paper_id INTEGER NOT NULL
+        );
+        INSERT INTO search_queue (paper_id) SELECT id FROM papers ORDER BY id;
+        """
+    )

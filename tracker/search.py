@@ -1,86 +1,187 @@
-"""Full-text search over titles and abstracts (FTS5), ranked by bm25, with a bounded cost.
+"""Full-text search over titles and abstracts, ranked by bm25 (tantivy, see tracker.search_index).
 
-bm25 over FTS5 scores every matching row before it can return the best 20, so a query made
-only of very common words ("model", "neural network") costs about a second at a million
-papers. The ranking therefore stops early: when even the rarest word of the query matches
-more than `CANDIDATES` papers, only the `CANDIDATES` most recently stored matches are ranked.
-Queries with at least one selective word (nearly every real query) are ranked exactly over
-all matches. `SearchPlan.exact` says which happened, so callers can show it.
+Every word of a query is required; a run of words joined by punctuation ("pre-training",
+"GPT-4o") must appear as a phrase. A title match weighs three times an abstract match.
+Words found in most papers ("the", "model" in an ML corpus) select nothing and score almost
+nothing under bm25, so they are dropped from a query that has other words.
+
+Filters (family, venue, dates...) live in SQLite, so a filtered search takes the best-scoring
+matches from the index and keeps those that pass the filters, widening the window until the
+page is full. Since every match outside the window scores lower than every one inside it, the
+result is exactly the filtered bm25 ranking; when the window grows past `WIDEST`, the search
+runs again restricted to the filtered papers.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
+import tantivy
 
-from tracker.normalize import ascii_fold
+from tracker import search_index
+from tracker.search_index import SCHEMA
 
-CANDIDATES = 5_000
-# A word in more than this share of the papers ("the", "model" in an ML corpus) selects
-# nothing and scores almost nothing under bm25, but reading its doclist costs the most:
-# it is dropped from a query that has other words.
+# A word in more than this share of the papers is dropped from a query that has other words.
 STOPWORD_SHARE = 0.5
-# Title words weigh three times abstract words.
-BM25 = "bm25(papers_fts, 3.0, 1.0)"
-_WORD = re.compile(r"\w+", re.UNICODE)
+TITLE_BOOST = 3.0
+FIRST_WINDOW = 200
+WIDEST = 50_000
+_PART = re.compile(r"[\w][\w'.+-]*", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class SearchPlan:
-    match: str  # the FTS5 MATCH expression
-    exact: bool  # ranked over every match (True) or over the most recent CANDIDATES
+    query: tantivy.Query
+    phrases: tuple[tuple[str, ...], ...]  # the phrases searched for, after dropping
     rarest_df: int  # how many papers the query's rarest word appears in
 
 
 def tokens(text: str) -> list[str]:
-    """The words of `text` as FTS5's unicode61 tokenizer sees them (lower case, no accents)."""
-    return [ascii_fold(w).lower() for w in _WORD.findall(text) if ascii_fold(w)]
+    """The words of `text` as the index sees them (lower case, no accents)."""
+    return search_index.tokens(text)
 
 
-def phrases(text: str) -> list[str]:
-    """The user's words as FTS5 phrases ("pre-training" -> "pre training")."""
-    parts = re.findall(r"[\w][\w'.+-]*", text, flags=re.UNICODE)
-    return [p for p in (" ".join(tokens(part)) for part in parts) if p]
+def phrases(text: str) -> list[tuple[str, ...]]:
+    """The user's words as phrases ("pre-training" -> ("pre", "training"))."""
+    found = (tuple(tokens(part)) for part in _PART.findall(text))
+    return [p for p in found if p]
 
 
-def match_expression(text: str, *, drop: frozenset[str] = frozenset()) -> str:
-    """User words as an FTS5 query: every word required, each quoted so none is an operator."""
-    return " ".join(f'"{p}"' for p in phrases(text) if p not in drop)
+def phrase_in(field: str, phrase: Sequence[str]) -> tantivy.Query:
+    """These words, in this order, in one field (title or abstract)."""
+    if len(phrase) == 1:
+        return tantivy.Query.term_query(SCHEMA, field, phrase[0])
+    return tantivy.Query.phrase_query(SCHEMA, field, list(phrase))
 
 
-def plan(db: sqlite_utils.Database, text: str) -> SearchPlan | None:
-    """How to run a search for `text`; None when it has no searchable word."""
-    query = phrases(text)
-    if not query:
+def _all_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
+
+
+def text_query(found: Sequence[tuple[str, ...]]) -> tantivy.Query:
+    """Every phrase in the title or the abstract, title matches boosted."""
+    return _all_of(
+        [
+            tantivy.Query.boolean_query(
+                [
+                    (
+                        tantivy.Occur.Should,
+                        tantivy.Query.boost_query(phrase_in("title", p), TITLE_BOOST),
+                    ),
+                    (tantivy.Occur.Should, phrase_in("abstract", p)),
+                ]
+            )
+            for p in found
+        ]
+    )
+
+
+def field_query(field: str, text: str) -> tantivy.Query | None:
+    """Every phrase of `text` in one field (title or abstract); None when `text` has no word."""
+    found = phrases(text)
+    return _all_of([phrase_in(field, p) for p in found]) if found else None
+
+
+def plan(index: tantivy.Index, text: str) -> SearchPlan | None:
+    """The query to run for `text`; None when it has no searchable word."""
+    found = phrases(text)
+    if not found:
         return None
-    frequency = {w: _document_frequency(db, w) for w in sorted(set(tokens(text)))}
-    rarest = min(frequency.values())
-    papers = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM papers").fetchone()[0])
+    searcher = index.searcher()
+    words = sorted({w for p in found for w in p})
+    frequency = {
+        w: max(searcher.doc_freq("title", w), searcher.doc_freq("abstract", w)) for w in words
+    }
+    papers = max(searcher.num_docs - 1, 0)  # less the watermark document
     common = {w for w, df in frequency.items() if df > STOPWORD_SHARE * papers}
     if common == set(frequency):  # only common words: keep the rarest of them
         common.discard(min(frequency, key=lambda w: (frequency[w], w)))
-    match = match_expression(text, drop=frozenset(common))
-    return SearchPlan(match=match, exact=rarest <= CANDIDATES, rarest_df=rarest)
-
-
-def _document_frequency(db: sqlite_utils.Database, word: str) -> int:
-    row = db.execute("SELECT doc FROM papers_fts_vocab WHERE term = ?", [word]).fetchone()
-    return int(row[0]) if row else 0
-
-
-def candidates_sql(search: SearchPlan, filters: list[str]) -> str:
-    """SQL yielding (id, score) for the matches to rank, honouring the plan's bound.
-
-    Filters on `p` (papers) apply while scanning, so a bounded scan still fills its quota
-    with papers that pass them.
-    """
-    where = "".join(f" AND {clause}" for clause in filters)
-    sql = (
-        f"SELECT p.id AS id, {BM25} AS score FROM papers_fts"
-        f" JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ?{where}"
+    kept = tuple(p for p in found if not (len(p) == 1 and p[0] in common)) or found[:1]
+    return SearchPlan(
+        query=text_query(kept), phrases=tuple(kept), rarest_df=min(frequency.values())
     )
-    if not search.exact:
-        sql += f" ORDER BY papers_fts.rowid DESC LIMIT {CANDIDATES}"
-    return sql
+
+
+def top(
+    index: tantivy.Index, query: tantivy.Query, limit: int
+) -> tuple[list[tuple[int, float]], int]:
+    """The best `limit` matches as (paper id, score), best first, and how many match in all."""
+    searcher = index.searcher()
+    result = searcher.search(query, max(limit, 1), count=True)
+    hits = result.hits[:limit] if limit else []
+    ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
+    found = [(int(i or 0), float(score)) for (score, _), i in zip(hits, ids, strict=True)]
+    return found, int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stub
+
+
+def count(index: tantivy.Index, query: tantivy.Query) -> int:
+    return top(index, query, 0)[1]
+
+
+def matching_ids(index: tantivy.Index, query: tantivy.Query) -> list[int]:
+    """Every paper matching `query` (for counting or joining with SQL filters)."""
+    total = count(index, query)
+    return [paper_id for paper_id, _ in top(index, query, total)[0]] if total else []
+
+
+def within(query: tantivy.Query, paper_ids: Sequence[int]) -> tantivy.Query:
+    """`query` restricted to these papers."""
+    ids = tantivy.Query.term_set_query(SCHEMA, "paper_id", list(paper_ids))
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, ids)])
+
+
+def passing(
+    db: sqlite_utils.Database, paper_ids: Sequence[int], clauses: list[str], params: list[Any]
+) -> set[int]:
+    """Which of these papers pass the SQL filter `clauses` (on `p`, the papers table)."""
+    if not paper_ids:
+        return set()
+    sql = "SELECT p.id FROM papers p WHERE p.id IN (SELECT value FROM json_each(?))" + "".join(
+        f" AND {c}" for c in clauses
+    )
+    return {row[0] for row in db.execute(sql, [json.dumps(list(paper_ids)), *params])}
+
+
+def filtered_ids(db: sqlite_utils.Database, clauses: list[str], params: list[Any]) -> list[int]:
+    sql = "SELECT p.id FROM papers p WHERE " + " AND ".join(clauses)
+    return [row[0] for row in db.execute(sql, params)]
+
+
+def ranked(
+    db: sqlite_utils.Database,
+    index: tantivy.Index,
+    search: SearchPlan,
+    clauses: list[str],
+    params: list[Any],
+    want: int,
+    *,
+    scan_clauses: list[str] | None = None,
+) -> list[tuple[int, float]]:
+    """The best `want` (0 = all) matches passing the filters, as (paper id, score), best first.
+
+    `clauses` test one candidate at a time; `scan_clauses` (same parameters) are the form
+    that is cheaper for listing every paper that passes, if different.
+    """
+    if not clauses:
+        return top(index, search.query, want or count(index, search.query))[0]
+    window = max(FIRST_WINDOW, 4 * want) if want else count(index, search.query)
+    while window <= WIDEST:
+        hits, total = top(index, search.query, window)
+        ok = passing(db, [i for i, _ in hits], clauses, params)
+        kept = [hit for hit in hits if hit[0] in ok]
+        if (want and len(kept) >= want) or len(hits) >= total:
+            return kept[:want] if want else kept
+        window *= 8
+    # A broad query under a narrow filter: rank among the filtered papers only.
+    ids = filtered_ids(db, scan_clauses or clauses, params)
+    if not ids:
+        return []
+    query = within(search.query, ids)
+    return top(index, query, want or count(index, query))[0]

@@ -1,4 +1,4 @@
-"""Stores normalised records as papers: deduplicates, merges and keeps the FTS index in step.
+"""Stores normalised records as papers: deduplicates, merges, and queues text for the index.
 
 One paper however many sources saw it: a record joins an existing paper when it shares the
 source id, the arXiv id, the DOI, the OpenReview id, or the normalised title with the first
@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from dlradar.db import utc_now
-from tracker import fts
+from tracker import search_index
 from tracker.normalize import arxiv_urls, title_key
 from tracker.record import PaperRecord
 
@@ -57,7 +57,7 @@ class _Pending:
     authors: list[str]
     categories: list[str]
     is_new: bool
-    old_text: tuple[str, str] | None  # (title, abstract) indexed in FTS before this change
+    old_text: tuple[str, str] | None  # (title, abstract) as stored before this change
     authors_changed: bool
     categories_changed: bool
     changed: bool
@@ -324,17 +324,12 @@ class PaperStore:
             [[i.row[c] for c in PAPER_COLUMNS[1:]] + [i.row["id"]] for i in updates],
         )
         conn.executemany("UPDATE papers SET last_seen = ? WHERE id = ?", touched)
-        # FTS5 external-content index: remove what was indexed before (papers still queued were
-        # never indexed), and queue the new text for tracker.fts to index.
-        stale = [
-            i for i in updates if i.old_text and i.old_text != (i.row["title"], i.row["abstract"])
-        ]
-        queued = fts.pending_among(self.db, [i.row["id"] for i in stale]) if stale else set()
-        conn.executemany(
-            "INSERT INTO papers_fts (papers_fts, rowid, title, abstract) VALUES ('delete', ?, ?, ?)",
-            [(i.row["id"], *i.old_text) for i in stale if i.old_text and i.row["id"] not in queued],
+        # New text goes to the search index through its queue (tracker.search_index).
+        search_index.queue(
+            self.db,
+            [i.row["id"] for i in inserts]
+            + [i.row["id"] for i in updates if i.old_text != (i.row["title"], i.row["abstract"])],
         )
-        fts.queue(self.db, [i.row["id"] for i in (*inserts, *stale)])
         for item in (*inserts, *updates):
             item.old_text = (item.row["title"], item.row["abstract"])
         relisted_authors = [i for i in updates if i.authors_changed]

@@ -38,9 +38,7 @@ def _author_names(obj: dict[str, Any]) -> list[str]:
         for parts in parsed:
             last, first = [*parts, "", ""][:2]
             suffix = parts[2] if len(parts) > 2 else ""
-            name = " ".join(
-                p for p in (clean_title(first), clean_title(last), clean_title(suffix)) if p
-            )
+            name = clean_title(" ".join(p for p in (first, last, suffix) if p))
             if name:
                 names.append(name)
         return names
