@@ -139,3 +139,18 @@ def test_keyword_and_family_of_the_same_name_are_two_interests(
     assert [(r.paper["id"], r.score, r.reason) for r in ranked] == [
         (paper, 5.0, 'matches "cnn" in the title; family cnn')
     ]
+
+
+@pytest.mark.parametrize("narrow", [0, 50_000])
+def test_a_filter_gives_the_same_ranking_whether_or_not_the_index_applies_it(
+    db: sqlite_utils.Database,
+    library: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    narrow: int,
+) -> None:
+    from tracker import interests as module
+
+    monkeypatch.setattr(module, "NARROW_FILTER", narrow)
+    interests = Interests(keywords=("mixture of experts",), families=("ssm",))
+    recent = rank_by_interests(db, interests, filter=PaperFilter(since="2025-01-01"), limit=2)
+    assert [r.paper["id"] for r in recent] == [library["moe_title"], library["gu"]]

@@ -32,6 +32,7 @@ FAMILY_WEIGHT = 2.0
 AUTHOR_WEIGHT = 2.5
 VENUE_BONUS = 0.5
 PREPRINT_VENUES = ("arxiv", "")
+NARROW_FILTER = 50_000  # papers; a filter passing fewer is also applied in the search index
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,24 @@ class RankedPaper:
     reason: str
 
 
-def _keyword_ids(index: tantivy.Index, column: str, keyword: str) -> list[int] | None:
-    """Papers with `keyword` as a phrase in `column` ("latent space": those words, in order)."""
+def _keyword_ids(
+    index: tantivy.Index, column: str, keyword: str, among: list[int] | None
+) -> list[int] | None:
+    """Papers with `keyword` as a phrase in `column` ("latent space": those words, in order),
+    only `among` these papers if given."""
     words = search.tokens(keyword)
-    return search.matching_ids(index, search.phrase_in(column, words)) if words else None
+    if not words:
+        return None
+    query = search.phrase_in(column, words)
+    return search.matching_ids(index, query if among is None else search.within(query, among))
 
 
 def _hits_sql(
-    index: tantivy.Index, interests: Interests, clauses: list[str], where_params: list[Any]
+    index: tantivy.Index,
+    interests: Interests,
+    clauses: list[str],
+    where_params: list[Any],
+    among: list[int] | None,
 ) -> tuple[str, list[Any]]:
     """SQL yielding (paper_id, kind, item, weight), one row per interest a paper matches.
 
@@ -100,7 +111,7 @@ def _hits_sql(
 
     for keyword in interests.keywords:
         for column, weight in (("title", TITLE_WEIGHT), ("abstract", ABSTRACT_WEIGHT)):
-            ids = _keyword_ids(index, column, keyword)
+            ids = _keyword_ids(index, column, keyword, among)
             if not ids:
                 continue
             # The index's matches enter the SQL as a JSON array (SQLite's json_each).
@@ -142,7 +153,13 @@ def rank_by_interests(
             return []
         clauses.append("p.id IN (SELECT value FROM json_each(?))")
         filter_params.append(json.dumps(search.matching_ids(index, plan.query)))
-    hits, params = _hits_sql(index, interests, clauses, filter_params)
+    # A selective filter (the digest's week, say) is applied inside the index too, so a
+    # common keyword brings back the week's matches rather than every match since 2007.
+    among = None
+    if clauses and interests.keywords:
+        candidates = search.filtered_ids(db, clauses, filter_params, limit=NARROW_FILTER + 1)
+        among = candidates if len(candidates) <= NARROW_FILTER else None
+    hits, params = _hits_sql(index, interests, clauses, filter_params, among)
     if not hits:
         return []
     bonus = (

@@ -149,8 +149,13 @@ def passing(
     return {row[0] for row in db.execute(sql, [json.dumps(list(paper_ids)), *params])}
 
 
-def filtered_ids(db: sqlite_utils.Database, clauses: list[str], params: list[Any]) -> list[int]:
+def filtered_ids(
+    db: sqlite_utils.Database, clauses: list[str], params: list[Any], *, limit: int | None = None
+) -> list[int]:
+    """Papers passing the SQL filter `clauses` (at most `limit` of them)."""
     sql = "SELECT p.id FROM papers p WHERE " + " AND ".join(clauses)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return [row[0] for row in db.execute(sql, params)]
 
 
