@@ -152,3 +152,24 @@ def test_in_memory_databases_get_an_index_in_memory(tmp_path: Path) -> None:
     _store(db, _record(1))
     assert count_papers(db, PaperFilter(search="zebra")) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_a_failing_index_write_keeps_the_queue_and_says_so(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlradar.errors import DlradarError
+
+    _store(db, *(_record(i) for i in range(3)))
+
+    def full_disk(writer: Any, mark: int) -> None:
+        raise ValueError("No space left on device (os error 28)")
+
+    monkeypatch.setattr(search_index, "_commit", full_disk)
+    with pytest.raises(DlradarError, match=r"could not write \(No space left.*stay queued"):
+        search_index.index_pending(db)
+    result = run_pages(db, "jsonl", "test", [Page(records=[_record(7)])])
+    assert result.status == "ok"
+    assert any("search index not updated" in w for w in result.warnings)
+    assert search_index.backlog(db) == 4  # nothing lost: every paper still queued
+    monkeypatch.undo()
+    assert count_papers(db, PaperFilter(search="zebra")) == 4

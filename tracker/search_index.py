@@ -227,9 +227,9 @@ def index_pending(
     except ValueError as exc:
         raise IndexBusy(f"the search index is being written by another process ({exc})") from exc
     run = IndexRun()
+    uncommitted = 0
     try:
         mark = watermark(index)
-        uncommitted = 0
         while True:
             finishing = stop is None or stop()
             rows = db.execute(
@@ -264,6 +264,13 @@ def index_pending(
                 if finishing:
                     break
                 time.sleep(0.2)  # the importer is storing the next page
+    except (ValueError, OSError) as exc:  # tantivy reports I/O failures (a full disk) so
+        with contextlib.suppress(Exception):
+            writer.rollback()
+        raise DlradarError(
+            f"search index {index_dir(db) or '(in memory)'}: could not write ({exc});"
+            f" {run.indexed - uncommitted:,} papers indexed, the rest stay queued"
+        ) from exc
     finally:
         with contextlib.suppress(Exception):
             writer.wait_merging_threads()
