@@ -79,3 +79,15 @@ def test_title_key_ignores_case_punctuation_tex_and_accents() -> None:
     b = title_key("attention is all you need.", ["Vaswani, Ashish"])
     assert a == b == "attention is all you need|vaswani"
     assert title_key("Über {GAN}s", ["Ángel Ñúñez"]) == "uber gans|nunez"
+
+
+def test_clean_title_fast_path_collapses_whitespace_like_split_and_join() -> None:
+    import random
+
+    from tracker.normalize import clean_title
+
+    blanks = [" ", "\n", "\t", "\r", "\x0b", "\x1c", "\u00a0", "\u2003"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(["a", "b", *blanks]) for _ in range(rng.randint(1, 8)))
+        assert clean_title(text) == " ".join(text.split()), repr(text)

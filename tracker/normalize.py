@@ -47,6 +47,9 @@ ACCENT_MARKS = {
     "k": "\u0328",
 }
 _TEX_CHARS = re.compile(r"[\\{}$~]")
+# Whitespace that " ".join(text.split()) would change inside a string: a run, or a tab,
+# newline or other non-space blank.
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
 def _replace_accent(match: re.Match[str]) -> str:
@@ -67,7 +70,9 @@ def clean_title(title: str | None) -> str:
     if not title:
         return ""
     if not _TEX_CHARS.search(title):  # the common case: plain text, only whitespace to fix
-        return " ".join(title.split())
+        if _ODD_SPACE.search(title):
+            return " ".join(title.split())
+        return title.strip()
     text = _TEX_ACCENT.sub(_replace_accent, title)
     text = _TEX_COMMANDS.sub("", text)
     text = text.replace("\\&", "&").replace("~", " ")
