@@ -214,7 +214,8 @@ def test_model_names_alone_decide() -> None:
     ]
     assert families("KAN: Kolmogorov-Arnold Networks") == ["mlp"]
     assert families("MLP-Mixer: An all-MLP Architecture for Vision") == ["mlp"]
-    assert families("Playing Atari with Deep Reinforcement Learning") == ["rl"]
+    # Title alone: deep RL on Atari frames learns a convolutional Q-network.
+    assert families("Playing Atari with Deep Reinforcement Learning") == ["cnn", "rl"]
     assert families("GraphSAGE for Fraud Detection") == ["gnn"]
 
 
@@ -302,3 +303,115 @@ def test_taxonomy_rejects_unknown_parents_and_bad_weights() -> None:
         parse_taxonomy(
             {"families": {"cnn": {"terms": [{"weight": 1, "names": ["a"], "unless": ["x"]}]}}}
         )
+
+
+# --- hard cases touched by tagger release 2 -------------------------------------------------
+
+
+def test_attention_inside_a_bilstm_is_not_transformer() -> None:
+    # The BiLSTM's parent family (rnn) owns the attention, not only the BiLSTM itself.
+    abstract = (
+        "We employ a BiLSTM with multi-head attention that focuses on key limb angles, and a"
+        " vanilla LSTM that captures temporal dependencies for pose recognition."
+    )
+    assert families("Posture correction on edge devices", abstract) == ["lstm", "rnn"]
+
+
+def test_mixture_of_experts_alone_is_not_a_transformer() -> None:
+    abstract = (
+        "We propose an interpretable mixture-of-experts (MoE) fusion model in which interaction"
+        " experts are weighted by a reweighting model for multimodal medical data."
+    )
+    assert families("Interaction-aware mixture of experts for modality fusion", abstract) == ["moe"]
+
+
+def test_token_routing_moe_language_models_are_moe_and_transformer() -> None:
+    abstract = "We merge the routed experts of Mixtral and compress sparse MoE layers."
+    assert families("Expert merging", abstract) == ["moe", "transformer"]
+
+
+def test_lora_on_a_cnn_is_no_transformer() -> None:
+    abstract = (
+        "We extend low-rank adaptation (LoRA) to convolutional neural networks and fine-tune a"
+        " CNN backbone with it for retinal image classification."
+    )
+    assert families("Convolutional low-rank adaptation", abstract) == ["cnn"]
+
+
+def test_comparison_with_other_families_is_a_passing_mention() -> None:
+    abstract = (
+        "We fine-tune a CNN backbone on retinal images. Its accuracy is comparable to the Vision"
+        " Transformer and Kolmogorov-Arnold network models."
+    )
+    assert families("Efficient fine-tuning of convolutional models", abstract) == ["cnn"]
+
+
+def test_background_state_of_the_field_is_not_the_papers_family() -> None:
+    abstract = (
+        "Air quality prediction is hard. Most current models apply graph neural networks or"
+        " physics. We propose a diffusion model conditioned on physics for forecasting."
+    )
+    assert families("Conditional diffusion for air quality", abstract) == ["diffusion"]
+
+
+def test_diffusion_transformer_variants_are_diffusion_and_transformer() -> None:
+    assert families("Accelerating VDiTs with sparse attention") == ["diffusion", "transformer"]
+    abstract = "We build on a pretrained MMDiT-based inpainting network without tuning."
+    assert families("Zero-shot subject insertion", abstract) == ["diffusion", "transformer"]
+
+
+def test_vision_state_space_modules_are_ssm() -> None:
+    title = "Burst Super-Resolution via Multi-Scan State-Space Decoding"
+    assert "ssm" in families(title)
+    assert families("VMamba for medical image classification") == ["ssm"]
+
+
+def test_hybrid_mamba_attention_models_are_ssm_and_transformer() -> None:
+    assert families("Scaling Jamba for long contexts") == ["ssm", "transformer"]
+
+
+def test_self_supervised_dino_alone_is_weak() -> None:
+    abstract = (
+        "We validate test-time adaptation on self-supervised models, including DINO and MoCo."
+    )
+    assert families("Test-time adaptation meets self-supervised models", abstract) == []
+    assert families("Fine-tuning DINOv2 for retinal imaging") == ["transformer"]
+
+
+def test_hyphenated_multi_modal_models_are_transformer() -> None:
+    abstract = (
+        "Current multi-modal models fail on camouflaged objects. We train multi-modal models with"
+        " reinforcement fine-tuning via policy optimization."
+    )
+    assert families("Visual refocus reinforcement fine-tuning", abstract) == ["rl", "transformer"]
+
+
+def test_one_word_resnet_variants_and_convolution_networks_are_cnn() -> None:
+    assert families("Spiking SEWResNet with adaptive bit widths") == ["cnn"]
+    abstract = "We trace context bias to the pooling operation of the convolution network."
+    assert families("Mask pooling for domain adaptive detection", abstract) == ["cnn"]
+
+
+def test_acronym_plurals_match_case_sensitively() -> None:
+    # "LRMS" (low-resolution multispectral images) is no large reasoning model.
+    abstract = "We fuse the panchromatic image with LRMS imagery using a diffusion model."
+    assert families("Pansharpening", abstract) == ["diffusion"]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Sequence to Sequence Learning with Neural Networks", ["lstm", "rnn"]),
+        ("Connectionist Temporal Classification for Unsegmented Sequences", ["lstm", "rnn"]),
+        ("Learning Phrase Representations using RNN Encoder-Decoder", ["gru", "rnn"]),
+        ("Playing Atari with Deep Reinforcement Learning", ["cnn", "rl"]),
+        ("High-Resolution Image Synthesis with Latent Diffusion Models", ["diffusion", "vae"]),
+    ],
+)
+def test_landmark_era_title_phrasings_imply_their_family(title: str, expected: list[str]) -> None:
+    assert families(title) == expected
+
+
+def test_title_only_phrasings_do_not_count_with_an_abstract() -> None:
+    abstract = "We train a Transformer for sequence to sequence learning on translation pairs."
+    assert families("Sequence to sequence learning revisited", abstract) == ["transformer"]

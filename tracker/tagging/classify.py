@@ -29,7 +29,7 @@ from tracker.tagging.rules import Cue, Taxonomy, load_taxonomy, taxonomy_digest
 # Bump TAGGER_RELEASE whenever the matching or scoring code changes; a change of the rules in
 # families.toml changes TAGGER_VERSION by itself (its digest). `dlradar tag` re-tags every paper
 # whose stored tags come from another version.
-TAGGER_RELEASE = 1
+TAGGER_RELEASE = 2
 TAGGER_VERSION = f"rules-{TAGGER_RELEASE}+{taxonomy_digest()}"
 
 
@@ -81,7 +81,9 @@ class Tagger:
             # (nor any of the named flags) is present: attention inside a GNN is no Transformer.
             firm = self._scores([m for m in mentions if not m.unless])
             threshold = self._threshold(abstract)
-            present = {f for f, (score, _) in firm.items() if score >= threshold} | flags
+            present = {f for f, (score, _) in firm.items() if score >= threshold}
+            # A child family brings its parents (attention in a BiLSTM is attention in an RNN).
+            present |= {p for f in present for p in self.taxonomy.families[f].parents} | flags
             mentions = [m for m in mentions if not (m.unless & present)]
         return self._decide(self._scores(mentions), abstract)
 
