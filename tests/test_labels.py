@@ -27,7 +27,8 @@ FAMILIES = (
 )
 ID_PATTERN = re.compile(r"^\d{4}\.\d{4,5}$")
 SEED = 2025
-DAILY_SAMPLE, FEED_SAMPLE, DEV_SIZE = 300, 60, 240
+SEED_ROUND_2, ROUND_2_SAMPLE = 2026, 170
+DAILY_SAMPLE, FEED_SAMPLE = 300, 60
 
 
 def _load(split: str) -> list[dict[str, Any]]:
@@ -121,27 +122,37 @@ def _daily_ids(shared: Path) -> set[str]:
     return ids
 
 
-def _feed_ids(shared: Path) -> set[str]:
+def _feed_ids(shared: Path, *, with_cut_off: bool = False) -> set[str]:
     paths = glob.glob(str(shared / "data/real/arxiv_listing_feed/*.xml"))
     assert len(paths) == 1, paths
-    entries = feedparser.parse(paths[0]).entries[:-1]  # the last entry is cut off
+    entries = feedparser.parse(paths[0]).entries
+    if not with_cut_off:
+        entries = entries[:-1]  # the last entry is cut off
     return {re.sub(r"v\d+$", "", str(entry.id).rsplit(":", 1)[-1]) for entry in entries}
 
 
 def test_sample_and_split_reproduce_from_shared_data(
     labels: dict[str, list[dict[str, Any]]],
 ) -> None:
+    """Round 1 drew 360 papers (dev 240, holdout 120); after the tagger had been scored on
+    that holdout, it was retired into dev and round 2 drew a fresh holdout from the rest."""
     shared = _shared_dir()
     daily, feed = _daily_ids(shared), _feed_ids(shared)
     assert len(daily) == 1118 and len(feed) == 86 and not daily & feed
 
     rng = random.Random(SEED)
     drawn = sorted(rng.sample(sorted(daily), DAILY_SAMPLE) + rng.sample(sorted(feed), FEED_SAMPLE))
-    order = drawn[:]
-    rng.shuffle(order)
-
     labelled = {split: {record["id"] for record in labels[split]} for split in SPLITS}
     assert labelled["dev"] | labelled["holdout"] <= daily | feed, "ids not in ../shared data"
-    # Every drawn paper is labelled, in the split the seed assigned it.
-    assert labelled["dev"] == set(order[:DEV_SIZE])
-    assert labelled["holdout"] == set(order[DEV_SIZE:])
+    # Every round-1 paper is labelled and now in dev.
+    assert set(drawn) <= labelled["dev"]
+
+    # Round 2 drew from every id benchmarks/tagging.py reads, which includes the cut-off feed
+    # entry; that one has no abstract and was dropped from the draw.
+    everything = daily | _feed_ids(shared, with_cut_off=True)
+    cut_off = everything - daily - feed
+    pool = sorted(everything - set(drawn))
+    second = set(random.Random(SEED_ROUND_2).sample(pool, ROUND_2_SAMPLE)) - cut_off
+    assert labelled["holdout"] == second
+    # Papers added to dev later came from the rest of the pool, never from the holdout draw.
+    assert not labelled["dev"] & second

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
-from dlradar.db import open_db, utc_now
+from dlradar.db import apply_migrations, open_db, utc_now
 from tracker.tagging import TAGGER_VERSION, tag_papers
 from tracker.tagging.cli import tag_command
 
@@ -86,6 +86,44 @@ def test_a_paper_whose_text_changed_is_tagged_again(tmp_path: Path) -> None:
     stats = tag_papers(db)
     assert stats.tagged == 1
     assert set(_families(db)[svm]) == {"cnn"}
+
+
+def test_an_edit_that_keeps_the_length_is_tagged_again(tmp_path: Path) -> None:
+    db, (_, _, svm, lstm) = _small_db(tmp_path / "x.db")
+    tag_papers(db)
+    title = "Support-Vector Networks"
+    edited = "Convolutional Networks!"[: len(title)].ljust(len(title))
+    assert len(edited) == len(title) and edited != title
+    db.conn.execute("UPDATE papers SET title = ? WHERE id = ?", [edited, svm])
+    db.conn.execute("UPDATE papers SET last_seen = ? WHERE id = ?", [utc_now(), lstm])
+    stats = tag_papers(db)
+    assert stats.tagged == 1  # the edited paper only; touching last_seen changes no text
+    assert set(_families(db)[svm]) == {"cnn"}
+
+
+def test_papers_tagged_by_another_version_are_tagged_again(tmp_path: Path) -> None:
+    db, (gat, *_) = _small_db(tmp_path / "x.db")
+    tag_papers(db)
+    db.conn.execute("UPDATE paper_tagging SET tagger = 'rules-0' WHERE paper_id = ?", [gat])
+    stats = tag_papers(db)
+    assert stats.tagged == 1
+    assert _families(db)[gat]["gnn"][2] == TAGGER_VERSION
+
+
+def test_migration_2_forgets_papers_whose_size_changed_under_version_1(tmp_path: Path) -> None:
+    db, (_, _, svm, _) = _small_db(tmp_path / "x.db")
+    tag_papers(db)
+    # Back to the v1 schema: no trigger, and a size that no longer matches one paper's text.
+    db.conn.execute("DROP TRIGGER papers_tagging_text_update")
+    db.conn.execute("DELETE FROM _migrations WHERE component = 'tagging' AND version = 2")
+    db.conn.execute("UPDATE papers SET abstract = abstract || ' CNN.' WHERE id = ?", [svm])
+    apply_migrations(db)
+    pending = {
+        r[0]
+        for r in db.conn.execute("SELECT id FROM papers EXCEPT SELECT paper_id FROM paper_tagging")
+    }
+    assert pending == {svm}
+    assert tag_papers(db).tagged == 1
 
 
 def test_curated_families_are_kept_and_all_retags_the_rest(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """Write the tagger's families into the tracker's database (`dlradar tag`).
 
 `tag_papers` classifies every paper not yet tagged by the current TAGGER_VERSION (or whose
-title or abstract changed since), or every paper with `retag_all`, and replaces its machine
-tags in `paper_families` (tagger = TAGGER_VERSION, evidence = JSON list of the words that
-decided). Papers with curated families (tagger = 'curated', from the landmark catalogue) keep
-them untouched and get no machine tags. Work goes in batches, each in one transaction, so an
-interrupted run keeps what it finished and the next run goes on from there.
+title or abstract changed since: a trigger of tracker.tagging.schema forgets its tagging), or
+every paper with `retag_all`, and replaces its machine tags in `paper_families` (tagger =
+TAGGER_VERSION, evidence = JSON list of the words that decided). Papers with curated families
+(tagger = 'curated', from the landmark catalogue) keep them untouched and get no machine tags.
+Work goes in batches, each in one transaction, so an interrupted run keeps what it finished and
+the next run goes on from there.
 """
 
 from __future__ import annotations
@@ -48,12 +49,7 @@ class TagStats:
 
 
 def _pending_query(retag_all: bool) -> str:
-    stale = (
-        ""
-        if retag_all
-        else " AND (t.paper_id IS NULL OR t.tagger != :version"
-        " OR t.text_size != length(p.title) + length(p.abstract))"
-    )
+    stale = "" if retag_all else " AND (t.paper_id IS NULL OR t.tagger != :version)"
     return (
         # A curated paper keeps the catalogue's families, even none (Support-Vector Networks).
         "SELECT p.id, p.title, p.abstract, (p.curated = 1 OR EXISTS (SELECT 1 FROM paper_families f"
