@@ -368,13 +368,6 @@ def _cells(
 ) -> list[_Cell]:
     """Counts per bucket, group and family ('' = all papers) for the filters, from the cube
     where it answers exactly and from the papers themselves where it cannot."""
-    if by != "category" and len(categories) > 1:
-        # The cube counts a paper once per category: a paper in two of the asked categories
-        # would count twice. Ask the papers directly.
-        return _direct_cells(
-            db, by=by, dates=dates, families=families, venues=venues, categories=categories,
-            dateless=True,
-        )  # fmt: skip
     if not _cube_current(db):
         return _direct_cells(
             db, by=by, dates=dates, families=families, venues=venues, categories=categories,
@@ -382,7 +375,10 @@ def _cells(
         )  # fmt: skip
     clauses: list[str] = []
     params: list[Any] = []
-    if by == "category":
+    # The cube counts a paper once per category, so a paper in several of the asked categories
+    # is summed once for each; without `by=category` the surplus is taken off below.
+    overlap = by != "category" and len(categories) > 1
+    if by == "category" or overlap:
         if categories:
             clauses.append(f"category IN ({','.join('?' * len(categories))})")
             params += list(categories)
@@ -410,15 +406,22 @@ def _cells(
     )
     cells: list[_Cell] = []
     partial: set[str] = set()
+    covered: set[str] = set()
     for bucket, grp, family, n in db.execute(sql, params):
         span = _bucket_dates(bucket)
         if span is None or not dates.overlaps(*span):
             continue
         if dates.covers(*span):
             cells.append((bucket, grp if grp != "" else None, family, int(n)))
+            covered.add(bucket)
         elif len(bucket) == 7:
             partial.add(bucket)
         # A year bucket only partly in range holds papers of unknown date: left out.
+    if overlap:
+        surplus = _overlap_surplus(
+            db, by=by, dates=dates, families=families, venues=venues, categories=categories
+        )
+        cells += [cell for cell in surplus if cell[0] in covered]
     for bucket in sorted(partial):
         first, last = _bucket_dates(bucket) or (bucket, bucket)
         edge = _Range(max(first, dates.since or first), min(last, dates.until or last))
@@ -440,6 +443,91 @@ def _direct_cells(
     dateless: bool,
 ) -> list[_Cell]:
     """The same cells computed from the papers (for ranges and filters the cube cannot answer)."""
+    where, params = _paper_conditions(dates, venues, dateless=dateless)
+    category_join = ""
+    group = _group_sql(by)
+    if by == "category":
+        category_join = " JOIN paper_categories c ON c.paper_id = p.id"
+        if categories:
+            category_join += f" AND c.category IN ({','.join('?' * len(categories))})"
+    if categories and by != "category":
+        where.append(
+            "p.id IN (SELECT paper_id FROM paper_categories"
+            f" WHERE category IN ({','.join('?' * len(categories))}))"
+        )
+    # Parameters in textual order: WHERE of the CTE, then the category join of each select.
+    cte_params = list(params) + (list(categories) if categories and by != "category" else [])
+    join_params = list(categories) if categories and by == "category" else []
+    family_filter, family_params = _family_filter(families)
+    sql = f"""
+        WITH p AS MATERIALIZED (
+            SELECT p.id, {bucket_sql("p")} AS bucket, p.venue FROM papers p
+            WHERE {" AND ".join(where)}
+        )
+        SELECT p.bucket, {group}, '', count(*) FROM p{category_join} GROUP BY 1, 2
+        UNION ALL
+        SELECT p.bucket, {group}, f.family, count(*) FROM p{category_join}
+        JOIN paper_families f ON f.paper_id = p.id{family_filter} GROUP BY 1, 2, 3
+    """
+    all_params = cte_params + join_params + join_params + family_params
+    return [
+        (bucket, grp if grp != "" else None, family, int(n))
+        for bucket, grp, family, n in db.execute(sql, all_params)
+        if bucket is not None
+    ]
+
+
+def _overlap_surplus(
+    db: sqlite_utils.Database,
+    *,
+    by: str | None,
+    dates: _Range,
+    families: Sequence[str],
+    venues: Sequence[str],
+    categories: Sequence[str],
+) -> list[_Cell]:
+    """Negative cells that take off what the cube over-counts when several categories are asked
+    without `by=category`: a paper in k of them was summed k times, and counts once.
+
+    Only the papers in two or more of the categories are read, a small part of them all."""
+    where, params = _paper_conditions(dates, venues, dateless=True)
+    marks = ",".join("?" * len(categories))
+    family_filter, family_params = _family_filter(families)
+    group = _group_sql(by)
+    sql = f"""
+        WITH o AS MATERIALIZED (
+            SELECT paper_id, count(*) - 1 AS extra FROM paper_categories
+            WHERE category IN ({marks}) GROUP BY paper_id HAVING count(*) > 1
+        ), p AS MATERIALIZED (
+            SELECT p.id, {bucket_sql("p")} AS bucket, p.venue, o.extra
+            FROM o JOIN papers p ON p.id = o.paper_id WHERE {" AND ".join(where)}
+        )
+        SELECT p.bucket, {group}, '', sum(p.extra) FROM p GROUP BY 1, 2
+        UNION ALL
+        SELECT p.bucket, {group}, f.family, sum(p.extra) FROM p
+        JOIN paper_families f ON f.paper_id = p.id{family_filter} GROUP BY 1, 2, 3
+    """
+    return [
+        (bucket, grp if grp != "" else None, family, -int(n))
+        for bucket, grp, family, n in db.execute(sql, [*categories, *params, *family_params])
+        if bucket is not None
+    ]
+
+
+def _group_sql(by: str | None) -> str:
+    return {"venue": "COALESCE(p.venue, '')", "category": "c.category"}.get(by or "", "NULL")
+
+
+def _family_filter(families: Sequence[str]) -> tuple[str, list[Any]]:
+    if not families:
+        return "", []
+    return f" AND f.family IN ({','.join('?' * len(families))})", list(families)
+
+
+def _paper_conditions(
+    dates: _Range, venues: Sequence[str], *, dateless: bool
+) -> tuple[list[str], list[Any]]:
+    """WHERE conditions on papers `p` for a date range and venues, with their parameters."""
     dated: list[str] = ["p.published IS NOT NULL"]
     params: list[Any] = []
     if dates.since:
@@ -463,44 +551,7 @@ def _direct_cells(
     if venues:
         where.append("(" + " OR ".join("p.venue = ? COLLATE NOCASE" for _ in venues) + ")")
         params += list(venues)
-    category_join = ""
-    group = "NULL"
-    if by == "venue":
-        group = "COALESCE(p.venue, '')"
-    elif by == "category":
-        group = "c.category"
-        category_join = " JOIN paper_categories c ON c.paper_id = p.id"
-        if categories:
-            category_join += f" AND c.category IN ({','.join('?' * len(categories))})"
-    if categories and by != "category":
-        where.append(
-            "p.id IN (SELECT paper_id FROM paper_categories"
-            f" WHERE category IN ({','.join('?' * len(categories))}))"
-        )
-    # Parameters in textual order: WHERE of the CTE, then the category join of each select.
-    cte_params = list(params) + (list(categories) if categories and by != "category" else [])
-    join_params = list(categories) if categories and by == "category" else []
-    family_filter = ""
-    family_params: list[Any] = []
-    if families:
-        family_filter = f" AND f.family IN ({','.join('?' * len(families))})"
-        family_params = list(families)
-    sql = f"""
-        WITH p AS MATERIALIZED (
-            SELECT p.id, {bucket_sql("p")} AS bucket, p.venue FROM papers p
-            WHERE {" AND ".join(where)}
-        )
-        SELECT p.bucket, {group}, '', count(*) FROM p{category_join} GROUP BY 1, 2
-        UNION ALL
-        SELECT p.bucket, {group}, f.family, count(*) FROM p{category_join}
-        JOIN paper_families f ON f.paper_id = p.id{family_filter} GROUP BY 1, 2, 3
-    """
-    all_params = cte_params + join_params + join_params + family_params
-    return [
-        (bucket, grp if grp != "" else None, family, int(n))
-        for bucket, grp, family, n in db.execute(sql, all_params)
-        if bucket is not None
-    ]
+    return where, params
 
 
 def _roll_up(
