@@ -28,6 +28,7 @@ FAMILIES = (
 ID_PATTERN = re.compile(r"^\d{4}\.\d{4,5}$")
 SEED = 2025
 SEED_ROUND_2, ROUND_2_SAMPLE = 2026, 170
+SEED_ROUND_3, ROUND_3_SAMPLE = 2027, 240
 DAILY_SAMPLE, FEED_SAMPLE = 300, 60
 
 
@@ -134,25 +135,28 @@ def _feed_ids(shared: Path, *, with_cut_off: bool = False) -> set[str]:
 def test_sample_and_split_reproduce_from_shared_data(
     labels: dict[str, list[dict[str, Any]]],
 ) -> None:
-    """Round 1 drew 360 papers (dev 240, holdout 120); after the tagger had been scored on
-    that holdout, it was retired into dev and round 2 drew a fresh holdout from the rest."""
+    """Each round drew a fresh holdout from the papers not yet labelled; once the tagger had
+    been scored on a holdout, that holdout was retired into dev (see README.md)."""
     shared = _shared_dir()
     daily, feed = _daily_ids(shared), _feed_ids(shared)
     assert len(daily) == 1118 and len(feed) == 86 and not daily & feed
-
-    rng = random.Random(SEED)
-    drawn = sorted(rng.sample(sorted(daily), DAILY_SAMPLE) + rng.sample(sorted(feed), FEED_SAMPLE))
     labelled = {split: {record["id"] for record in labels[split]} for split in SPLITS}
     assert labelled["dev"] | labelled["holdout"] <= daily | feed, "ids not in ../shared data"
-    # Every round-1 paper is labelled and now in dev.
-    assert set(drawn) <= labelled["dev"]
+
+    # Round 1: 360 papers (dev 240, holdout 120), all now in dev.
+    rng = random.Random(SEED)
+    first = set(rng.sample(sorted(daily), DAILY_SAMPLE) + rng.sample(sorted(feed), FEED_SAMPLE))
+    assert first <= labelled["dev"]
 
     # Round 2 drew from every id benchmarks/tagging.py reads, which includes the cut-off feed
-    # entry; that one has no abstract and was dropped from the draw.
+    # entry; that one has no abstract and was dropped from the draw. Now in dev too.
     everything = daily | _feed_ids(shared, with_cut_off=True)
     cut_off = everything - daily - feed
-    pool = sorted(everything - set(drawn))
+    pool = sorted(everything - first)
     second = set(random.Random(SEED_ROUND_2).sample(pool, ROUND_2_SAMPLE)) - cut_off
-    assert labelled["holdout"] == second
-    # Papers added to dev later came from the rest of the pool, never from the holdout draw.
-    assert not labelled["dev"] & second
+    assert second <= labelled["dev"]
+
+    # Round 3: the holdout is drawn from every paper not labelled before it (all of dev).
+    pool = sorted(everything - labelled["dev"] - cut_off)
+    third = set(random.Random(SEED_ROUND_3).sample(pool, ROUND_3_SAMPLE))
+    assert labelled["holdout"] == third

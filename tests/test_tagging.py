@@ -149,6 +149,24 @@ def test_passing_mention_gives_nothing() -> None:
     assert result.families == []
 
 
+def test_methods_that_have_been_proposed_are_background() -> None:
+    # Written for this test: the field's methods named as the state of the art are not the
+    # paper's own family; the LLM it trains is.
+    result = classify(
+        "Explaining Dementia Diagnoses with Language Models",
+        "Deep learning methods such as convolutional neural networks have been proposed for"
+        " classifying brain MRIs. We fine-tune a large language model to write diagnostic"
+        " reasoning from radiology reports.",
+    )
+    assert result.families == ["transformer"]
+
+
+def test_graph_neural_anything_is_gnn() -> None:
+    # "Graph neural" names a GNN even when "network" does not follow.
+    assert families("Deep Graph Neural Point Process for Temporal Interaction Networks") == ["gnn"]
+    assert families("Graph Neural Ordinary Differential Equations") == ["gnn"]
+
+
 def test_related_work_mention_is_weaker_than_the_proposal() -> None:
     baseline = classify(
         "Tree Ensembles for Time Series",
