@@ -184,3 +184,13 @@ def test_worker_processes_store_the_same_tags_as_one_process(tmp_path: Path) -> 
         single.families,
     )
     assert _families(db) == expected
+
+
+def test_tagging_leaves_the_trend_cube_current(tmp_path: Path) -> None:
+    from tracker import trends
+
+    db, _ = _small_db(tmp_path / "x.db")
+    assert trends._stale(db)  # new papers the cube has not seen
+    tag_papers(db)
+    assert not trends._stale(db)  # the first trends query has nothing to recompute
+    assert tag_papers(db).tagged == 0 and not trends._stale(db)

@@ -410,6 +410,6 @@ def test_several_categories_count_each_paper_once_from_the_cube(
         for period in ("month", "quarter", "year"):
             from_cube = family_counts(db, period=period, categories=asked, **case)
             with monkeypatch.context() as patched:
-                patched.setattr(trends, "_cube_current", lambda _db: False)
+                patched.setattr(trends, "refresh_if_free", lambda _db: False)
                 direct = family_counts(db, period=period, categories=asked, **case)
             assert from_cube == direct, (case, period)

@@ -101,9 +101,9 @@ def _stale(db: sqlite_utils.Database) -> bool:
 LOCK_WAIT_MS = 2000
 
 
-def _cube_current(db: sqlite_utils.Database) -> bool:
+def refresh_if_free(db: sqlite_utils.Database) -> bool:
     """Refresh the cube; False when it cannot be written now (a long write elsewhere holds the
-    lock, or the database is read-only): the caller reads the papers instead."""
+    lock, or the database is read-only): a reader then counts from the papers instead."""
     conn = db.conn
     if conn.in_transaction:
         # Inside the caller's transaction: its own uncommitted changes are visible to it.
@@ -368,7 +368,7 @@ def _cells(
 ) -> list[_Cell]:
     """Counts per bucket, group and family ('' = all papers) for the filters, from the cube
     where it answers exactly and from the papers themselves where it cannot."""
-    if not _cube_current(db):
+    if not refresh_if_free(db):
         return _direct_cells(
             db, by=by, dates=dates, families=families, venues=venues, categories=categories,
             dateless=True,

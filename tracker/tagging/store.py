@@ -22,6 +22,7 @@ from multiprocessing.pool import AsyncResult
 import sqlite_utils
 
 from dlradar.db import transaction, utc_now
+from tracker import trends
 from tracker.tagging.classify import TAGGER_VERSION, Tagger, default_tagger
 from tracker.tagging.schema import ensure_schema
 
@@ -158,8 +159,25 @@ def tag_papers(
             if progress is not None:
                 progress(stats)
             batch = read()
-        return stats
+    else:
+        _tag_in_pool(db, batch, read, workers, stats, progress)
+    if stats.tagged:
+        # The trend cube is brought up to date here, in the tagging job, so the first
+        # `dlradar trends` or dashboard page after a big re-tag does not pay for it (a full
+        # rebuild at 1M papers takes about 4 s). If another writer holds the lock, the first
+        # reader refreshes instead.
+        trends.refresh_if_free(db)
+    return stats
 
+
+def _tag_in_pool(
+    db: sqlite_utils.Database,
+    batch: list[_Row],
+    read: Callable[[], list[_Row]],
+    workers: int,
+    stats: TagStats,
+    progress: Callable[[TagStats], None] | None,
+) -> None:
     # Pipeline: the workers classify the next batches while this process stores the last one.
     context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with context.Pool(workers) as pool:
@@ -172,4 +190,3 @@ def tag_papers(
                 _store(db, queue.popleft().get(), stats)
                 if progress is not None:
                     progress(stats)
-    return stats
