@@ -16,7 +16,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -257,6 +257,17 @@ class _Range:
         )
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """The filters and grouping of one trends question."""
+
+    by: str | None
+    dates: _Range
+    families: Sequence[str] = ()
+    venues: Sequence[str] = ()
+    categories: Sequence[str] = ()
+
+
 def _check_period(period: str) -> None:
     if period not in PERIODS:
         raise DlradarError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
@@ -357,22 +368,14 @@ def period_containing(day: date, period: str) -> str:
 # -- reading cells ---------------------------------------------------------------------------
 
 
-def _cells(
-    db: sqlite_utils.Database,
-    *,
-    by: str | None,
-    dates: _Range,
-    families: Sequence[str],
-    venues: Sequence[str],
-    categories: Sequence[str],
-) -> list[_Cell]:
+def _cells(db: sqlite_utils.Database, ask: _Ask) -> list[_Cell]:
     """Counts per bucket, group and family ('' = all papers) for the filters, from the cube
     where it answers exactly and from the papers themselves where it cannot."""
     if not refresh_if_free(db):
-        return _direct_cells(
-            db, by=by, dates=dates, families=families, venues=venues, categories=categories,
-            dateless=True,
-        )  # fmt: skip
+        return _direct_cells(db, ask, dateless=True)
+    by, dates, families, venues, categories = (
+        ask.by, ask.dates, ask.families, ask.venues, ask.categories,
+    )  # fmt: skip
     clauses: list[str] = []
     params: list[Any] = []
     # The cube counts a paper once per category, so a paper in several of the asked categories
@@ -418,32 +421,18 @@ def _cells(
             partial.add(bucket)
         # A year bucket only partly in range holds papers of unknown date: left out.
     if overlap:
-        surplus = _overlap_surplus(
-            db, by=by, dates=dates, families=families, venues=venues, categories=categories
-        )
-        cells += [cell for cell in surplus if cell[0] in covered]
+        cells += [cell for cell in _overlap_surplus(db, ask) if cell[0] in covered]
     for bucket in sorted(partial):
         first, last = _bucket_dates(bucket) or (bucket, bucket)
         edge = _Range(max(first, dates.since or first), min(last, dates.until or last))
-        cells += _direct_cells(
-            db, by=by, dates=edge, families=families, venues=venues, categories=categories,
-            dateless=False,
-        )  # fmt: skip
+        cells += _direct_cells(db, replace(ask, dates=edge), dateless=False)
     return cells
 
 
-def _direct_cells(
-    db: sqlite_utils.Database,
-    *,
-    by: str | None,
-    dates: _Range,
-    families: Sequence[str],
-    venues: Sequence[str],
-    categories: Sequence[str],
-    dateless: bool,
-) -> list[_Cell]:
+def _direct_cells(db: sqlite_utils.Database, ask: _Ask, *, dateless: bool) -> list[_Cell]:
     """The same cells computed from the papers (for ranges and filters the cube cannot answer)."""
-    where, params = _paper_conditions(dates, venues, dateless=dateless)
+    by, categories = ask.by, ask.categories
+    where, params = _paper_conditions(ask.dates, ask.venues, dateless=dateless)
     category_join = ""
     group = _group_sql(by)
     if by == "category":
@@ -458,7 +447,7 @@ def _direct_cells(
     # Parameters in textual order: WHERE of the CTE, then the category join of each select.
     cte_params = list(params) + (list(categories) if categories and by != "category" else [])
     join_params = list(categories) if categories and by == "category" else []
-    family_filter, family_params = _family_filter(families)
+    family_filter, family_params = _family_filter(ask.families)
     sql = f"""
         WITH p AS MATERIALIZED (
             SELECT p.id, {bucket_sql("p")} AS bucket, p.venue FROM papers p
@@ -477,23 +466,16 @@ def _direct_cells(
     ]
 
 
-def _overlap_surplus(
-    db: sqlite_utils.Database,
-    *,
-    by: str | None,
-    dates: _Range,
-    families: Sequence[str],
-    venues: Sequence[str],
-    categories: Sequence[str],
-) -> list[_Cell]:
+def _overlap_surplus(db: sqlite_utils.Database, ask: _Ask) -> list[_Cell]:
     """Negative cells that take off what the cube over-counts when several categories are asked
     without `by=category`: a paper in k of them was summed k times, and counts once.
 
     Only the papers in two or more of the categories are read, a small part of them all."""
-    where, params = _paper_conditions(dates, venues, dateless=True)
+    categories = ask.categories
+    where, params = _paper_conditions(ask.dates, ask.venues, dateless=True)
     marks = ",".join("?" * len(categories))
-    family_filter, family_params = _family_filter(families)
-    group = _group_sql(by)
+    family_filter, family_params = _family_filter(ask.families)
+    group = _group_sql(ask.by)
     sql = f"""
         WITH o AS MATERIALIZED (
             SELECT paper_id, count(*) - 1 AS extra FROM paper_categories
@@ -603,7 +585,7 @@ def family_counts(
     _check_period(period)
     _check_by(by)
     dates = _Range(_date_bound(since, end=False), _date_bound(until, end=True))
-    cells = _cells(db, by=by, dates=dates, families=families, venues=venues, categories=categories)
+    cells = _cells(db, _Ask(by, dates, families, venues, categories))
     totals_by_group, counts = _roll_up(cells, period)
     present: dict[tuple[str, str | None], set[str]] = defaultdict(set)
     for label, grp, family in counts:
@@ -638,7 +620,7 @@ def totals(
     _check_period(period)
     _check_by(by)
     dates = _Range(_date_bound(since, end=False), _date_bound(until, end=True))
-    cells = _cells(db, by=by, dates=dates, families=("",), venues=(), categories=())
+    cells = _cells(db, _Ask(by, dates, families=("",)))
     totals_by_group, _ = _roll_up(cells, period)
     return [
         {"period": label, "group": grp, "total": totals_by_group[(label, grp)]}
@@ -678,10 +660,7 @@ def family_growth(
     last_complete = period_containing(end, period)
     if period_bounds(last_complete)[1] != end:
         last_complete = shift_period(last_complete, -1)
-    cells = _cells(
-        db, by=None, dates=_Range(None, period_bounds(last_complete)[1].isoformat()),
-        families=(), venues=(), categories=(),
-    )  # fmt: skip
+    cells = _cells(db, _Ask(None, _Range(None, period_bounds(last_complete)[1].isoformat())))
     totals_by_group, counts = _roll_up(cells, period)
     covered = {p for (p, _), n in totals_by_group.items() if n > 0}
     if not covered:
