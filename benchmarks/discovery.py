@@ -213,12 +213,12 @@ def report(size: int, db_path: Path, repeats: int, with_similar: bool = True) ->
         conn.execute("ROLLBACK")
 
     if with_similar:
-        time_similar(db)
+        time_similar(db, size)
     time_interests(db, repeats)
     db.conn.close()
 
 
-def time_similar(db: sqlite_utils.Database) -> None:
+def time_similar(db: sqlite_utils.Database, size: int) -> None:
     print("similar:")
     t = time.perf_counter()
     similar.ensure_index(db, progress=similar.stderr_progress)
@@ -233,7 +233,6 @@ def time_similar(db: sqlite_utils.Database) -> None:
         t = time.perf_counter()
         similar.similar_papers(db, paper_id)
         latencies.append((time.perf_counter() - t) * 1000)
-    size = db.execute("SELECT count(*) FROM papers").fetchone()[0]
     line("similar_papers limit 10", latencies, goal_ms=SIMILAR_GOAL_MS if size >= 100_000 else None)
 
 
