@@ -173,3 +173,17 @@ def test_a_failing_index_write_keeps_the_queue_and_says_so(
     assert search_index.backlog(db) == 4  # nothing lost: every paper still queued
     monkeypatch.undo()
     assert count_papers(db, PaperFilter(search="zebra")) == 4
+
+
+def test_equal_scores_rank_by_paper_id_across_segments_and_pages(
+    db: sqlite_utils.Database,
+) -> None:
+    # Three commits make three segments; every paper scores the same for "zebra".
+    for start in (0, 10, 20):
+        _store(db, *[_record(i) for i in range(start, start + 10)])
+        search_index.index_pending(db, threads=2)
+    everything = find_papers(db, PaperFilter(search="zebra"), limit=0)
+    ids = [p["id"] for p in everything]
+    assert ids == sorted(ids) and len(ids) == 30
+    pages = [find_papers(db, PaperFilter(search="zebra"), limit=7, offset=k) for k in (0, 7, 14)]
+    assert [p["id"] for page in pages for p in page] == ids[:21]

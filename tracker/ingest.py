@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from dlradar.bulk import paused_gc, young_collect
 from dlradar.db import transaction, utc_now
 from dlradar.errors import DlradarError
 from tracker import search_index
@@ -99,7 +100,7 @@ def run_pages(
         else contextlib.nullcontext(search_index.Beside())
     )
     try:
-        with beside as indexer:
+        with beside as indexer, paused_gc():
             for page in pages:
                 with transaction(db):
                     page_counts = store.add(page.records)
@@ -110,6 +111,7 @@ def run_pages(
                     if page.cursor is not None:
                         result.cursor = page.cursor
                     _save(db, result)
+                young_collect()
                 if progress:
                     progress(
                         f"{source}: page {result.pages}, {result.counts.seen} read,"

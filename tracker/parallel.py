@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from dlradar.bulk import paused_gc, young_collect
 from dlradar.errors import DlradarError, FormatError
 from tracker.sources.base import Page
 
@@ -41,8 +42,10 @@ def _produce(read: Callable[[Path], Iterator[Page]], path: Path, out: Any, paren
                     os._exit(1)
 
     try:
-        for page in read(path):
-            put(page)
+        with paused_gc():
+            for page in read(path):
+                put(page)
+                young_collect()
     except DlradarError as exc:
         put((_FAILED, str(exc)))
     except Exception as exc:

@@ -112,13 +112,25 @@ def plan(index: tantivy.Index, text: str) -> SearchPlan | None:
 def top(
     index: tantivy.Index, query: tantivy.Query, limit: int
 ) -> tuple[list[tuple[int, float]], int]:
-    """The best `limit` matches as (paper id, score), best first, and how many match in all."""
+    """The best `limit` matches as (paper id, score), best first, and how many match in all.
+
+    Equal scores rank by paper id. tantivy returns ties in an order that depends on its
+    segments and on the limit, so without this a second page could repeat or skip papers
+    of the first; the search therefore reaches past the cut until the tie there ends.
+    """
     searcher = index.searcher()
-    result = searcher.search(query, max(limit, 1), count=True)
-    hits = result.hits[:limit] if limit else []
+    fetch = limit + 1
+    while True:
+        result = searcher.search(query, fetch, count=True)
+        hits = result.hits
+        if len(hits) < fetch or not limit or hits[-1][0] < hits[limit - 1][0]:
+            break
+        fetch *= 2
+    total = int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stub
     ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
     found = [(int(i or 0), float(score)) for (score, _), i in zip(hits, ids, strict=True)]
-    return found, int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stub
+    found.sort(key=lambda hit: (-hit[1], hit[0]))
+    return found[:limit], total
 
 
 def count(index: tantivy.Index, query: tantivy.Query) -> int:
