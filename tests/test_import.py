@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import sqlite_utils
@@ -10,6 +11,7 @@ import sqlite_utils
 from dlradar.errors import FormatError
 from tracker.importer import detect_format, import_file
 from tracker.query import PaperFilter, count_papers, get_paper
+from tracker.record import PaperRecord
 from tracker.synthetic import write_snapshot
 
 
@@ -80,3 +82,20 @@ def test_empty_file_is_not_an_error(db: sqlite_utils.Database, tmp_path: Path) -
     result = import_file(db, path, fmt="jsonl")
     assert result.status == "empty"
     assert "holds no papers" in result.summary()
+
+
+def test_a_record_crosses_from_the_reader_process_whole() -> None:
+    record = PaperRecord(
+        source="arxiv-snapshot",
+        source_id="2501.00001",
+        title="A title",
+        abstract="An abstract.",
+        authors=["Ada Lovelace"],
+        arxiv_id="2501.00001",
+        arxiv_version=2,
+        year=2025,
+        categories=["cs.LG"],
+        curated=True,
+        families=["cnn"],
+    )
+    assert pickle.loads(pickle.dumps(record)) == record

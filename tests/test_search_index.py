@@ -64,6 +64,21 @@ def test_reindexing_the_same_papers_never_duplicates_them(db: sqlite_utils.Datab
     assert count_papers(db, PaperFilter(search="zebra")) == 3
 
 
+def test_a_paper_queued_twice_in_one_run_keeps_one_document(db: sqlite_utils.Database) -> None:
+    # New papers skip the delete; a repeat within the same run must not.
+    _store(db, *(_record(i) for i in range(3)))
+    with transaction(db):
+        search_index.queue(db, [3, 1, 3])
+    search_index.index_pending(db)
+    index = search_index.open_index(db)
+    assert search_index.highest_paper_id(index) == 3
+    assert _documents(db) == 3
+    _store(db, _record(7))
+    search_index.index_pending(db)
+    assert search_index.highest_paper_id(search_index.open_index(db)) == 4
+    assert _documents(db) == 4
+
+
 def test_changed_text_replaces_the_old_document(db: sqlite_utils.Database) -> None:
     _store(db, _record(1))
     assert count_papers(db, PaperFilter(search="zebra")) == 1

@@ -119,13 +119,13 @@ def top(
     of the first; the search therefore reaches past the cut until the tie there ends.
     """
     searcher = index.searcher()
-    fetch = limit + 1
+    fetch = limit + min(limit, 1000) + 1  # a tie at the cut usually ends within: one search
     while True:
         result = searcher.search(query, fetch, count=True)
         hits = result.hits
         if len(hits) < fetch or not limit or hits[-1][0] < hits[limit - 1][0]:
             break
-        fetch *= 2
+        fetch *= 4
     total = int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stub
     ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
     found = [(int(i or 0), float(score)) for (score, _), i in zip(hits, ids, strict=True)]

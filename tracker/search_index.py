@@ -184,6 +184,15 @@ def watermark(index: tantivy.Index) -> int:
     return int(value or 0)
 
 
+def highest_paper_id(index: tantivy.Index) -> int:
+    """The highest paper id among the index's committed documents (0 when it has none)."""
+    searcher = index.searcher()
+    hits = searcher.search(
+        tantivy.Query.all_query(), 1, count=False, order_by_field="paper_id"
+    ).hits
+    return max(int(hits[0][0]), 0) if hits else 0
+
+
 def _meta_query() -> tantivy.Query:
     return tantivy.Query.term_query(SCHEMA, "paper_id", _META_ID)
 
@@ -233,6 +242,9 @@ def index_pending(
     uncommitted = 0
     try:
         mark = watermark(index)
+        # A paper above every id the index has held can have no document to replace: a bulk
+        # import's new papers skip the delete (a tenth of the indexer's time at 100k).
+        held = highest_paper_id(index)
         while True:
             finishing = stop is None or stop()
             rows = db.execute(
@@ -241,7 +253,10 @@ def index_pending(
                 [mark, _CHUNK],
             ).fetchall()
             for seq, paper_id, title, abstract in rows:
-                writer.delete_documents_by_term("paper_id", paper_id)
+                if paper_id <= held:
+                    writer.delete_documents_by_term("paper_id", paper_id)
+                else:
+                    held = paper_id
                 if title is not None:  # a paper deleted since it was queued stays out
                     writer.add_document(
                         tantivy.Document(paper_id=paper_id, title=title, abstract=abstract or "")
