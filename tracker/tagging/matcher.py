@@ -14,14 +14,16 @@ token, which no phrase contains, so no phrase matches across it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from itertools import product
+from itertools import compress, product
 
 from tracker.tagging.rules import Cue, Flag, Negative, Taxonomy, Term
 
 _WORD = re.compile(r"[A-Za-z]+|[0-9]+")
-# Words, plus the marks that end a sentence or a clause when white space follows them.
-_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[.!?,;:](?=\s|$)|(?<=\s)[-–—]+(?=\s)")
+# Words, plus the marks that end a sentence or a clause when white space follows them. The
+# leading class lets the regex engine skip, in C, the characters no token starts with.
+_TOKEN = re.compile(
+    r"(?=[A-Za-z0-9.!?,;:\-–—])(?:[A-Za-z]+|[0-9]+|[.!?,;:](?=\s|$)|(?<=\s)[-–—]+(?=\s))"
+)
 _SENTENCE_MARKS = frozenset(".!?")
 _MARKS = frozenset(".!?,;:-–—")
 # A full stop after these ends an abbreviation, not a sentence ("e.g. SAM", "et al. show").
@@ -31,13 +33,18 @@ Payload = Term | Negative | Cue | Flag
 
 
 class _Node:
-    """A trie node: the next tokens, and the phrases that end here."""
+    """A trie node: the next tokens (case folded), and the phrases that end here.
 
-    __slots__ = ("children", "payloads")
+    Case-sensitive phrases end here too, under the exact tokens they must match ("SAM" and
+    not "sam"): one walk over the folded words finds both kinds.
+    """
+
+    __slots__ = ("children", "exact", "payloads")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.payloads: list[Payload] = []
+        self.exact: dict[tuple[str, ...], list[Payload]] = {}
 
 
 # A phrase found at tokens [start, end).
@@ -83,12 +90,11 @@ def _forms(token: str) -> list[str]:
 
 
 class Matcher:
-    """The taxonomy's phrases compiled into two token tries (case-folded and exact)."""
+    """The taxonomy's phrases compiled into one token trie over case-folded words."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        self._folded: dict[str, _Node] = {}
-        self._exact: dict[str, _Node] = {}
+        self._roots: dict[str, _Node] = {}
         payloads: list[Payload] = [
             *taxonomy.terms,
             *taxonomy.negatives,
@@ -97,7 +103,7 @@ class Matcher:
         ]
         for payload in payloads:
             self._add(payload)
-        self._starts = frozenset([*self._folded, *(word.lower() for word in self._exact), *_MARKS])
+        self._starts = frozenset([*self._roots, *_MARKS])
 
     def _add(self, payload: Payload) -> None:
         words = _WORD.findall(payload.label)
@@ -105,18 +111,18 @@ class Matcher:
             raise ValueError(f"taxonomy phrase {payload.label!r} has no word")
         if not payload.case_sensitive:
             words = [w.lower() for w in words]
-        root = self._exact if payload.case_sensitive else self._folded
         for path in product(*(_forms(w) for w in words)):
-            level = root
+            level = self._roots
             node: _Node | None = None
             for word in path:
-                node = level.get(word)
+                node = level.get(word.lower())
                 if node is None:
-                    node = level[word] = _Node()
+                    node = level[word.lower()] = _Node()
                 level = node.children
             assert node is not None
-            if payload not in node.payloads:
-                node.payloads.append(payload)
+            found = node.exact.setdefault(path, []) if payload.case_sensitive else node.payloads
+            if payload not in found:
+                found.append(payload)
 
     def clauses(self, title: str, abstract: str) -> list[Clause]:
         """Every phrase found in the title and the abstract, grouped by clause."""
@@ -128,63 +134,44 @@ class Matcher:
         return out
 
     def _clauses(self, text: str, *, in_title: bool) -> list[Clause]:
+        """The phrases of one text by clause, in order; clauses without a phrase are left out."""
         tokens = _TOKEN.findall(text)
-        hits, marks = self._scan(tokens)
-        if not hits:
-            return []
-        sentence_ends = [
-            i
-            for i in marks
-            if tokens[i] in _SENTENCE_MARKS
-            and i > 0
-            and (len(tokens[i - 1]) > 1 or tokens[i - 1].isdigit())
-            and tokens[i - 1] not in _ABBREVIATIONS
-        ]
-        by_clause: dict[int, Clause] = {}
-        for hit in hits:
-            clause_no = bisect_right(marks, hit[0])
-            clause = by_clause.get(clause_no)
-            if clause is None:
-                sentence = -1 if in_title else bisect_right(sentence_ends, hit[0])
-                clause = by_clause[clause_no] = Clause(sentence)
-            clause.add(hit)
-        return [by_clause[k] for k in sorted(by_clause)]
-
-    def _scan(self, tokens: list[str]) -> tuple[list[Hit], list[int]]:
-        """Phrases found (in no particular order) and the positions of punctuation marks."""
         # Tokens hold no spaces, so one join/lower/split folds the case of all of them at once.
         folded = " ".join(tokens).lower().split(" ")
-        # One set intersection (in C) finds the few words that can start a phrase (in either
-        # trie, case folded) and the marks; only those positions are looked at.
-        present = self._starts.intersection(folded)
-        if present.issubset(_MARKS):
-            return [], []
-        hits: list[Hit] = []
-        marks: list[int] = []
-        n = len(tokens)
-        folded_get, exact_get = self._folded.get, self._exact.get
-        for i in [i for i, token in enumerate(folded) if token in present]:
+        # The positions of the words that can start a phrase, and of the marks, found in C
+        # (no Python step per word): only those positions are looked at.
+        candidates = list(compress(range(len(folded)), map(self._starts.__contains__, folded)))
+        folded.append("")  # no phrase continues with "": every walk ends without a bounds test
+        roots = self._roots
+        out: list[Clause] = []
+        clause: Clause | None = None
+        clause_no = sentence = 0  # the marks and the sentence ends seen so far
+        opened = -1  # the clause_no that `clause` belongs to
+        for i in candidates:
             word = folded[i]
             if word in _MARKS:
-                marks.append(i)
+                clause_no += 1
+                if (
+                    word in _SENTENCE_MARKS
+                    and i > 0
+                    and (len(tokens[i - 1]) > 1 or tokens[i - 1].isdigit())
+                    and tokens[i - 1] not in _ABBREVIATIONS
+                ):
+                    sentence += 1
                 continue
-            # The same walk twice, inlined: this loop is the hot path of tagging.
-            node = folded_get(word)
+            # This loop is the hot path of tagging.
+            node = roots.get(word)
             j = i + 1
             while node is not None:
-                for payload in node.payloads:
-                    hits.append((i, j, payload))
-                if j >= n:
-                    break
+                found = node.payloads
+                if node.exact:
+                    found = found + node.exact.get(tuple(tokens[i:j]), [])
+                for payload in found:
+                    if opened != clause_no:
+                        clause = Clause(-1 if in_title else sentence)
+                        out.append(clause)
+                        opened = clause_no
+                    clause.add((i, j, payload))  # type: ignore[union-attr]
                 node = node.children.get(folded[j])
                 j += 1
-            node = exact_get(tokens[i])
-            j = i + 1
-            while node is not None:
-                for payload in node.payloads:
-                    hits.append((i, j, payload))
-                if j >= n:
-                    break
-                node = node.children.get(tokens[j])
-                j += 1
-        return hits, marks
+        return out

@@ -21,9 +21,10 @@ from multiprocessing.pool import AsyncResult
 
 import sqlite_utils
 
+from dlradar.bulk import paused_gc, young_collect
 from dlradar.db import transaction, utc_now
 from tracker import trends
-from tracker.tagging.classify import TAGGER_VERSION, Tagger, default_tagger
+from tracker.tagging.classify import TAGGER_VERSION, Classification, Tagger, default_tagger
 from tracker.tagging.schema import ensure_schema
 
 CURATED = "curated"
@@ -67,7 +68,15 @@ _Row = tuple[int, str | None, str | None, int]
 
 
 def _classify_rows(rows: list[_Row], tagger: Tagger | None = None) -> list[_Result]:
-    classify = (tagger or default_tagger()).classify
+    with paused_gc():  # classify's many short-lived objects hold no cycles (dlradar.bulk)
+        out = _classify_each(rows, (tagger or default_tagger()).classify)
+        young_collect()
+    return out
+
+
+def _classify_each(
+    rows: list[_Row], classify: Callable[[str, str], Classification]
+) -> list[_Result]:
     out: list[_Result] = []
     for paper_id, title, abstract, has_curated in rows:
         title, abstract = title or "", abstract or ""
