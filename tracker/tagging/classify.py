@@ -99,7 +99,7 @@ class Tagger:
         for clause in clauses:
             if clause.flags:
                 flags.update(f"flag:{f.name}" for f in clause.flags)
-            if first_own is None and clause.sentence >= 0 and any(c.own for c in clause.cues):
+            if first_own is None and clause.own and clause.sentence >= 0:
                 first_own = clause.sentence
 
         per_sentence: dict[tuple[int, str], _Mention] = {}
@@ -109,9 +109,13 @@ class Tagger:
             if clause.sentence != sentence:
                 sentence, carried = clause.sentence, {}
             in_title = clause.sentence < 0
-            cues = {c.kind: c for c in clause.cues if c.in_title or not in_title}
+            cues = (
+                {c.kind: c for c in clause.cues if c.in_title or not in_title}
+                if clause.cues
+                else None
+            )
             if cues:
-                if any(c.own for c in clause.cues):
+                if clause.own:
                     carried = {}
                 active = {**carried, **cues}
                 carried.update({k: c for k, c in cues.items() if c.carry})

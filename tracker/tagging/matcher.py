@@ -54,7 +54,7 @@ Hit = tuple[int, int, Payload]
 class Clause:
     """The phrases found in one clause, by kind; sentence -1 is the title."""
 
-    __slots__ = ("cues", "flags", "negatives", "sentence", "terms")
+    __slots__ = ("cues", "flags", "negatives", "own", "sentence", "terms")
 
     def __init__(self, sentence: int) -> None:
         self.sentence = sentence
@@ -62,6 +62,7 @@ class Clause:
         self.negatives: list[tuple[int, int, Negative]] = []
         self.cues: list[Cue] = []
         self.flags: list[Flag] = []
+        self.own = False  # a cue marks the paper's own work ("we", "this paper")
 
     @property
     def in_title(self) -> bool:
@@ -73,6 +74,8 @@ class Clause:
             self.terms.append(hit)  # type: ignore[arg-type]
         elif type(payload) is Cue:
             self.cues.append(payload)
+            if payload.own:
+                self.own = True
         elif type(payload) is Negative:
             self.negatives.append(hit)  # type: ignore[arg-type]
         else:
