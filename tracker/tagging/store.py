@@ -78,6 +78,9 @@ def _classify_each(
     rows: list[_Row], classify: Callable[[str, str], Classification]
 ) -> list[_Result]:
     out: list[_Result] = []
+    # The same evidence lists come back again and again ("LLM", "large language model"):
+    # encode each once.
+    encoded: dict[tuple[str, ...], str] = {}
     for paper_id, title, abstract, has_curated in rows:
         title, abstract = title or "", abstract or ""
         size = len(title) + len(abstract)
@@ -85,10 +88,13 @@ def _classify_each(
             out.append((paper_id, size, True, []))
             continue
         result = classify(title, abstract)
-        tags = [
-            (f, result.confidence[f], json.dumps(result.evidence[f], ensure_ascii=False))
-            for f in result.families
-        ]
+        tags = []
+        for f in result.families:
+            labels = tuple(result.evidence[f])
+            evidence = encoded.get(labels)
+            if evidence is None:
+                evidence = encoded[labels] = json.dumps(labels, ensure_ascii=False)
+            tags.append((f, result.confidence[f], evidence))
         out.append((paper_id, size, False, tags))
     return out
 
