@@ -39,12 +39,18 @@ class _Node:
     not "sam"): one walk over the folded words finds both kinds.
     """
 
-    __slots__ = ("children", "exact", "payloads")
+    __slots__ = ("children", "ends", "exact", "payloads")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.payloads: list[Payload] = []
         self.exact: dict[tuple[str, ...], list[Payload]] = {}
+        self.ends = False  # some phrase ends here (set once the trie is built)
+
+    def seal(self) -> None:
+        self.ends = bool(self.payloads or self.exact)
+        for child in self.children.values():
+            child.seal()
 
 
 # A phrase found at tokens [start, end).
@@ -106,6 +112,8 @@ class Matcher:
         ]
         for payload in payloads:
             self._add(payload)
+        for root in self._roots.values():
+            root.seal()
         self._starts = frozenset([*self._roots, *_MARKS])
 
     def _add(self, payload: Payload) -> None:
@@ -151,30 +159,32 @@ class Matcher:
         clause_no = sentence = 0  # the marks and the sentence ends seen so far
         opened = -1  # the clause_no that `clause` belongs to
         for i in candidates:
-            word = folded[i]
-            if word in _MARKS:
+            node = roots.get(folded[i])
+            if node is None:  # a mark: no phrase starts with one
                 clause_no += 1
                 if (
-                    word in _SENTENCE_MARKS
+                    folded[i] in _SENTENCE_MARKS
                     and i > 0
                     and (len(tokens[i - 1]) > 1 or tokens[i - 1].isdigit())
                     and tokens[i - 1] not in _ABBREVIATIONS
                 ):
                     sentence += 1
                 continue
-            # This loop is the hot path of tagging.
-            node = roots.get(word)
+            # This loop is the hot path of tagging: most walks stop after a word or two.
             j = i + 1
-            while node is not None:
-                found = node.payloads
-                if node.exact:
-                    found = found + node.exact.get(tuple(tokens[i:j]), [])
-                for payload in found:
-                    if opened != clause_no:
-                        clause = Clause(-1 if in_title else sentence)
-                        out.append(clause)
-                        opened = clause_no
-                    clause.add((i, j, payload))  # type: ignore[union-attr]
+            while True:
+                if node.ends:
+                    found = node.payloads
+                    if node.exact:
+                        found = found + node.exact.get(tuple(tokens[i:j]), [])
+                    for payload in found:
+                        if opened != clause_no:
+                            clause = Clause(-1 if in_title else sentence)
+                            out.append(clause)
+                            opened = clause_no
+                        clause.add((i, j, payload))  # type: ignore[union-attr]
                 node = node.children.get(folded[j])
+                if node is None:
+                    break
                 j += 1
         return out
