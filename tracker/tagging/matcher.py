@@ -6,9 +6,10 @@ phrase at once with dictionary look-ups; that is what makes tagging a million pa
 
 Tokens are runs of ASCII letters or of digits ("GPT-4o" -> GPT 4 o, "ResNet50" -> ResNet 50),
 so a phrase matches however it is hyphenated or spaced; the trie also holds each word's plural
-("Transformers", "LLMs", "policies"). Case-sensitive phrases ("SAM", "CLIP") sit in a second
-trie that sees the original case. Punctuation that ends a clause or a sentence is kept as a
-token, which no phrase contains, so no phrase matches across it.
+("Transformers", "LLMs", "policies"). The trie is walked on case-folded words; a case-sensitive
+phrase ("SAM", "CLIP") is then checked against the original tokens where it ends. Punctuation
+that ends a clause or a sentence is kept as a token, which no phrase contains, so no phrase
+matches across it.
 """
 
 from __future__ import annotations
@@ -126,9 +127,10 @@ class Matcher:
             level = self._roots
             node: _Node | None = None
             for word in path:
-                node = level.get(word.lower())
+                key = word.lower()
+                node = level.get(key)
                 if node is None:
-                    node = level[word.lower()] = _Node()
+                    node = level[key] = _Node()
                 level = node.children
             assert node is not None
             found = node.exact.setdefault(path, []) if payload.case_sensitive else node.payloads
