@@ -18,7 +18,11 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """Turn off automatic cyclic collection for the body; restore it however the body ends."""
+    """Turn off automatic cyclic collection for the body; restore it however the body ends.
+
+    The collector is process-wide: this is for batch jobs (import, indexing, tagging), not
+    for code that a threaded server (the dashboard) runs.
+    """
     was_enabled = gc.isenabled()
     gc.freeze()
     gc.disable()
