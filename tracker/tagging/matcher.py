@@ -29,6 +29,7 @@ _SENTENCE_MARKS = frozenset(".!?")
 _MARKS = frozenset(".!?,;:-–—")
 # A full stop after these ends an abbreviation, not a sentence ("e.g. SAM", "et al. show").
 _ABBREVIATIONS = frozenset(["al", "vs", "etc", "cf", "Fig", "Eq", "resp", "approx"])
+_FOLDED_ABBREVIATIONS = frozenset(a.lower() for a in _ABBREVIATIONS)
 
 Payload = Term | Negative | Cue | Flag
 
@@ -99,6 +100,21 @@ def _forms(token: str) -> list[str]:
     return forms
 
 
+def _tokenise(text: str) -> tuple[list[str], list[str] | None]:
+    """The case-folded tokens of a text, and its tokens as written when they came for free.
+
+    Lower-casing ASCII text changes no token boundary, so its folded tokens come from one scan
+    of the lower-cased text; the tokens as written (which case-sensitive phrases and "Fig."
+    need, in about one text in seven) are then found only when asked for. Elsewhere lower()
+    can make ASCII letters ("İ" -> "i̇"), so those texts fold their tokens instead.
+    """
+    if text.isascii():
+        return _TOKEN.findall(text.lower()), None
+    tokens = _TOKEN.findall(text)
+    # Tokens hold no spaces, so one join/lower/split folds the case of all of them at once.
+    return " ".join(tokens).lower().split(" "), tokens
+
+
 class Matcher:
     """The taxonomy's phrases compiled into one token trie over case-folded words."""
 
@@ -148,9 +164,7 @@ class Matcher:
 
     def _clauses(self, text: str, *, in_title: bool) -> list[Clause]:
         """The phrases of one text by clause, in order; clauses without a phrase are left out."""
-        tokens = _TOKEN.findall(text)
-        # Tokens hold no spaces, so one join/lower/split folds the case of all of them at once.
-        folded = " ".join(tokens).lower().split(" ")
+        folded, tokens = _tokenise(text)
         # The positions of the words that can start a phrase, and of the marks, found in C
         # (no Python step per word): only those positions are looked at.
         candidates = list(compress(range(len(folded)), map(self._starts.__contains__, folded)))
@@ -164,13 +178,16 @@ class Matcher:
             node = roots.get(folded[i])
             if node is None:  # a mark: no phrase starts with one
                 clause_no += 1
-                if (
-                    folded[i] in _SENTENCE_MARKS
-                    and i > 0
-                    and (len(tokens[i - 1]) > 1 or tokens[i - 1].isdigit())
-                    and tokens[i - 1] not in _ABBREVIATIONS
-                ):
-                    sentence += 1
+                if folded[i] in _SENTENCE_MARKS and i > 0:
+                    word = folded[i - 1]
+                    # Length and digits do not depend on case; only an abbreviation's does.
+                    if len(word) > 1 or word.isdigit():
+                        if word in _FOLDED_ABBREVIATIONS:
+                            if tokens is None:
+                                tokens = _TOKEN.findall(text)
+                            if tokens[i - 1] in _ABBREVIATIONS:
+                                continue
+                        sentence += 1
                 continue
             # This loop is the hot path of tagging: most walks stop after a word or two.
             j = i + 1
@@ -178,6 +195,8 @@ class Matcher:
                 if node.ends:
                     found = node.payloads
                     if node.exact:
+                        if tokens is None:
+                            tokens = _TOKEN.findall(text)
                         found = found + node.exact.get(tuple(tokens[i:j]), [])
                     for payload in found:
                         if opened != clause_no:
