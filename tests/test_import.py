@@ -99,3 +99,21 @@ def test_a_record_crosses_from_the_reader_process_whole() -> None:
         families=["cnn"],
     )
     assert pickle.loads(pickle.dumps(record)) == record
+
+
+def test_snapshot_author_names_from_authors_parsed() -> None:
+    from tracker.sources.arxiv_snapshot import convert
+
+    def names(parsed: list[list[str]]) -> list[str]:
+        record = convert({"id": "2101.00001v2", "title": "A title", "authors_parsed": parsed})
+        assert record is not None
+        return record.authors
+
+    assert names([["Smith", "John", ""], ["Doe", "Jane", "Jr"]]) == ["John Smith", "Jane Doe Jr"]
+    # Short and empty entries, padding, and TeX accents (which the whole list then goes through).
+    assert names([["Last"], [], ["", "", ""], [" Pad ", "Me", ""]]) == ["Last", "Me Pad"]
+    assert names([['M\\"uller', "J.", ""], ["Tab\tName", "A", ""]]) == [
+        "J. Müller",
+        "A Tab Name",
+    ]
+    assert names([["Ng", "Andrew", "", "extra"]]) == ["Andrew Ng"]

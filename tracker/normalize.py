@@ -18,6 +18,10 @@ def split_arxiv_id(raw: str | None) -> tuple[str | None, int | None]:
     """'http://arxiv.org/abs/2202.12139v3' -> ('2202.12139', 3); unversioned ids give None."""
     if not raw:
         return None, None
+    match = _NEW_ID.fullmatch(raw)  # the common case: a bare new-style id
+    if match:
+        version = match.group(2)
+        return match.group(1), int(version) if version else None
     text = _ID_PREFIX.sub("", raw.strip())
     text = text.removesuffix(".pdf")
     for pattern in (_NEW_ID, _OLD_ID):
@@ -50,6 +54,8 @@ _TEX_CHARS = re.compile(r"[\\{}$~]")
 # Whitespace that " ".join(text.split()) would change inside a string: a run, or a tab,
 # newline or other non-space blank.
 _ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+# Either of the above: one scan tells that a string is already clean (the common case).
+_NEEDS_CLEANING = re.compile(r"[\\{}$~]|\s\s|[^\S ]")
 
 
 def _replace_accent(match: re.Match[str]) -> str:
@@ -65,11 +71,18 @@ def clean_text(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def needs_cleaning(text: str) -> bool:
+    """Whether `clean_title` would change `text` beyond stripping its ends."""
+    return _NEEDS_CLEANING.search(text) is not None
+
+
 def clean_title(title: str | None) -> str:
     """Remove TeX markup that arXiv and PMLR titles carry ({FLOP}s, \\emph{x}, $...$, accents)."""
     if not title:
         return ""
-    if not _TEX_CHARS.search(title):  # the common case: plain text, only whitespace to fix
+    if not _NEEDS_CLEANING.search(title):
+        return title.strip()
+    if not _TEX_CHARS.search(title):  # plain text, only whitespace to fix
         if _ODD_SPACE.search(title):
             return " ".join(title.split())
         return title.strip()
@@ -136,6 +149,8 @@ def iso_date(value: object) -> str | None:
     """Any date-ish value (ISO string, RFC 822 string, datetime, date, struct) as YYYY-MM-DD."""
     if value is None or value == "":
         return None
+    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
+        return value  # already YYYY-MM-DD
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

@@ -14,6 +14,7 @@ from tracker.normalize import (
     clean_text,
     clean_title,
     iso_date,
+    needs_cleaning,
     normalize_doi,
     split_arxiv_id,
     split_authors,
@@ -34,14 +35,16 @@ def sniff(head: str) -> bool:
 def _author_names(obj: dict[str, Any]) -> list[str]:
     parsed = obj.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
-        names = []
-        for parts in parsed:
-            last, first = [*parts, "", ""][:2]
-            suffix = parts[2] if len(parts) > 2 else ""
-            name = clean_title(" ".join(p for p in (first, last, suffix) if p))
-            if name:
-                names.append(name)
-        return names
+        # [last, first, suffix] -> "first last suffix"; most entries have exactly three parts.
+        joined = [
+            " ".join([p for p in (parts[1], parts[0], parts[2]) if p])
+            if len(parts) == 3
+            else " ".join([p for p in (*parts[1:2], *parts[:1], *parts[2:3]) if p])
+            for parts in parsed
+        ]
+        if not needs_cleaning("\0".join(joined)):  # one scan for the whole list
+            return [name for name in map(str.strip, joined) if name]
+        return [name for name in map(clean_title, joined) if name]
     return split_authors(str(obj.get("authors") or ""))
 
 
