@@ -1,0 +1,162 @@
+"""Ingest floor: the CPU that the native libraries alone spend on an import, per 100k papers.
+
+An import's work splits into native code (orjson parsing lines, SQLite inserting rows and
+committing pages, tantivy indexing documents) and the Python around it (normalising, merging,
+moving records between processes). This script times the native parts alone, with every
+input built beforehand and untimed, on the same generated snapshot as benchmarks/ingest.py:
+
+- parse:  orjson.loads of every line of the file;
+- store:  the exact SQL statements and commits that `PaperStore.add` issues for the import,
+          timed inside the sqlite3 calls only, with the import's checkpoint interval;
+- index:  tantivy add_document and commit for every paper, Document objects built beforehand.
+
+It then prints how much CPU the import rate goal leaves for everything else. Compare the
+figure with benchmarks/ingest.py's "cpu s" column, which is the whole pipeline's CPU.
+
+    .venv/bin/python benchmarks/ingest_floor.py                  # 100k papers
+    .venv/bin/python benchmarks/ingest_floor.py --papers 20000 --goal 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import tantivy
+
+from dlradar.db import open_db, transaction
+from tracker import search_index
+from tracker.sources import arxiv_snapshot
+from tracker.store import PaperStore
+from tracker.synthetic import write_snapshot
+
+
+class _TimedConnection:
+    """A sqlite3 connection whose statement calls add their CPU time to `seconds`."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.seconds = 0.0
+
+    def _timed(self, method: str, *args: Any) -> Any:
+        start = time.process_time()
+        try:
+            return getattr(self._conn, method)(*args)
+        finally:
+            self.seconds += time.process_time() - start
+
+    def execute(self, *args: Any) -> Any:
+        return self._timed("execute", *args)
+
+    def executemany(self, *args: Any) -> Any:
+        return self._timed("executemany", *args)
+
+
+@contextmanager
+def _fresh_db(path: Path) -> Iterator[Any]:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.search", ignore_errors=True)
+    db = open_db(path)
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+def parse_seconds(source: Path) -> float:
+    lines = source.read_bytes().splitlines()
+    start = time.process_time()
+    for line in lines:
+        orjson.loads(line)
+    return time.process_time() - start
+
+
+def store_seconds(source: Path, db_path: Path) -> tuple[float, list[tuple[int, str, str]]]:
+    """CPU inside sqlite3 for the store's statements and commits; returns the stored texts."""
+    pages = [page.records for page in arxiv_snapshot.read(source)]
+    with _fresh_db(db_path) as db:
+        # As a big import sets it (tracker.search_index.indexing_beside): fewer checkpoints.
+        db.execute(f"PRAGMA wal_autocheckpoint={search_index.BULK_CHECKPOINT_PAGES}")
+        timed = _TimedConnection(db.conn)
+        commit_seconds = 0.0
+        for records in pages:
+            store = PaperStore(db)
+            store.conn = timed  # type: ignore[assignment]  # the store's SQL goes through it
+            with transaction(db):
+                store.add(records)
+                before = time.process_time()
+            commit_seconds += time.process_time() - before
+        texts = db.execute("SELECT id, title, abstract FROM papers ORDER BY id").fetchall()
+    return timed.seconds + commit_seconds, texts
+
+
+def index_seconds(texts: list[tuple[int, str, str]], directory: Path, threads: int) -> float:
+    """CPU of tantivy (all its threads) adding and committing prebuilt documents."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    index = tantivy.Index(search_index.SCHEMA, path=str(directory))
+    index.register_tokenizer(search_index.TOKENIZER, search_index.analyzer())
+    documents = [
+        tantivy.Document(paper_id=paper_id, title=title, abstract=abstract)
+        for paper_id, title, abstract in texts
+    ]
+    writer = index.writer(128_000_000, num_threads=threads)
+    start = time.process_time()
+    for document in documents:
+        writer.add_document(document)
+    writer.commit()
+    writer.wait_merging_threads()
+    return time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--goal", type=int, default=20_000, help="import goal, papers/s")
+    parser.add_argument("--workdir", type=Path, default=None, help="Keep generated files here.")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dlradar-floor-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / f"snapshot-{args.papers}.json"
+    if not source.exists():
+        write_snapshot(source, args.papers, seed=args.papers)
+    print(f"work directory: {workdir}", file=sys.stderr)
+
+    per = 100_000 / args.papers
+    parse = parse_seconds(source) * per
+    store, texts = store_seconds(source, workdir / "floor.db")
+    store *= per
+    index_one = index_seconds(texts, workdir / "floor.search", threads=1) * per
+    index_two = index_seconds(texts, workdir / "floor.search", threads=2) * per
+    native = parse + store + min(index_one, index_two)
+    cores = os.cpu_count() or 1
+    budget = cores * 100_000 / args.goal
+
+    print(f"CPU seconds per 100,000 papers ({args.papers:,} measured), native code only:")
+    print(f"  parse  (orjson.loads)                 {parse:6.2f}")
+    print(f"  store  (sqlite3 statements, commits)  {store:6.2f}")
+    print(f"  index  (tantivy, 1 thread)            {index_one:6.2f}")
+    print(f"  index  (tantivy, 2 threads)           {index_two:6.2f}")
+    print(f"  native floor                          {native:6.2f}")
+    print(
+        f"{args.goal:,} papers/s on {cores} cores allows {budget:.2f} CPU-s per 100,000 papers;"
+        f" the native floor leaves {budget - native:.2f} ({(budget - native) * 10:.0f} µs a"
+        " paper) for all the Python: normalising, deduplicating, building rows and documents,"
+        " and passing records between processes."
+    )
+
+
+if __name__ == "__main__":
+    main()
