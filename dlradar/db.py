@@ -93,10 +93,11 @@ def open_db(
         db.execute("PRAGMA busy_timeout=30000")
         # 64 MB of page cache: index inserts at a million papers stay in memory.
         db.execute("PRAGMA cache_size=-65536")
+        if migrate:
+            apply_migrations(db)
     except (sqlite3.Error, OSError) as exc:
+        # Also a file that opens but cannot be read or written (a device, a read-only disk).
         raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
-    if migrate:
-        apply_migrations(db)
     return db
 
 

@@ -147,3 +147,14 @@ def test_papers_ranked_by_saved_interests(runner: CliRunner, real: Path, tmp_pat
     assert all('"mixture of experts"' in row["reason"] for row in rows)
     scores = [row["interest_score"] for row in rows]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_database_path_that_cannot_hold_a_database_is_a_one_line_error(
+    runner: CliRunner,
+) -> None:
+    # SQLite opens /dev/null, then fails on the first write (the schema): no traceback.
+    result = runner.invoke(cli, ["papers", "--db", "/dev/null"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: cannot open database /dev/null: ")
+    assert len(result.output.strip().splitlines()) == 1
