@@ -87,3 +87,20 @@ def test_classify_without_text_is_a_usage_error() -> None:
     assert CliRunner().invoke(classify_command, []).exit_code == 2
     both = CliRunner().invoke(classify_command, ["A title", "--jsonl", "-"], input="")
     assert both.exit_code == 2
+
+
+def test_classify_jsonl_that_is_not_utf8_fails_with_a_reason(tmp_path: Path) -> None:
+    source = tmp_path / "latin1.jsonl"
+    source.write_bytes(b'{"title": "Graph Attention Networks"}\n{"title": "Caf\xe9 GANs"}\n')
+    result = CliRunner().invoke(classify_command, ["--jsonl", str(source)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, DlradarError), result.exception
+    assert "not UTF-8" in str(result.exception)
+
+
+def test_classify_jsonl_accepts_a_byte_order_mark(tmp_path: Path) -> None:
+    source = tmp_path / "bom.jsonl"
+    source.write_bytes('\ufeff{"title": "Graph Attention Networks"}\n'.encode())
+    result = CliRunner().invoke(classify_command, ["--jsonl", str(source)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["families"] == ["gnn"]

@@ -25,6 +25,14 @@ def _rows(result: Classification) -> list[dict[str, Any]]:
 
 def _classify_lines(stream: IO[str], out: IO[str]) -> int:
     """Classify each JSON line {"title", "abstract"} of `stream`; one JSON line out per line."""
+    try:
+        return _classify_decoded_lines(stream, out)
+    except UnicodeDecodeError as exc:
+        # Decoding runs ahead of the lines (in chunks), so no line number can be named.
+        raise DlradarError(f"the input is not UTF-8 text ({exc.reason})") from exc
+
+
+def _classify_decoded_lines(stream: IO[str], out: IO[str]) -> int:
     count = 0
     for number, line in enumerate(stream, start=1):
         if not line.strip():
@@ -51,7 +59,8 @@ def _classify_lines(stream: IO[str], out: IO[str]) -> int:
 @click.option(
     "--jsonl",
     "jsonl",
-    type=click.File("r", encoding="utf-8"),
+    # utf-8-sig: a byte-order mark (as some Windows tools write) is not part of the first line.
+    type=click.File("r", encoding="utf-8-sig"),
     default=None,
     metavar="FILE",
     help='Read {"title", "abstract"} JSON lines from FILE (- for stdin); write one result per line.',
