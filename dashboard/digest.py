@@ -522,7 +522,15 @@ def write_digest(
     from dashboard import feeds
 
     now = now or datetime.now(UTC)
-    iso = parse_week(week) if week else last_complete_week(now)
+    last = last_complete_week(now)
+    iso = parse_week(week) if week else last
+    if iso.monday > last.monday:
+        # A digest of a week still going on would be incomplete, and its record would keep the
+        # scheduled run from writing the whole week ("already written").
+        raise DlradarError(
+            f"week {iso.label} is not over yet (it ends on Sunday {iso.sunday.isoformat()});"
+            f" the last complete week is {last.label}"
+        )
     directory = Path(settings.get("digest", "directory"))
     paths = _files(directory, iso.label)
     existing = list(db.query("SELECT * FROM digests WHERE week = ?", [iso.label]))

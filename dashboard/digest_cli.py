@@ -25,7 +25,7 @@ def _week(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     "--week",
     callback=_week,
     metavar="YYYY-Www",
-    help="ISO week to report (default: the last complete week).",
+    help="ISO week to report, once it is over (default: the last complete week).",
 )
 @click.option("--force", is_flag=True, help="Rewrite a week that was already written.")
 @click.option(

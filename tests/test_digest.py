@@ -294,6 +294,23 @@ def test_cli_help_and_bad_week(workdir: Path) -> None:
     assert bad.exit_code == 2 and "ISO week" in bad.output
 
 
+def test_a_week_not_over_yet_is_refused(workdir: Path, settings: Settings) -> None:
+    # A partial digest would be recorded, and the scheduled run would then find the week
+    # "already written" and never write it whole.
+    db = open_db(workdir / "dlradar.db")
+    wednesday = datetime(2025, 8, 27, 6, 0, tzinfo=UTC)  # in 2025-W35
+    with pytest.raises(
+        DlradarError, match=r"2025-W35 is not over yet.*last complete week is 2025-W34"
+    ):
+        write_digest(db, settings, week="2025-W35", now=wednesday)
+    assert write_digest(db, settings, week="2025-W34", now=wednesday).status == "written"
+    db.conn.close()
+    result = CliRunner().invoke(cli, ["digest", "--week", "9999-W01", "--db", "dlradar.db"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: week 9999-W01 is not over yet")
+    assert not (workdir / "data" / "digests" / "9999-W01.md").exists()
+
+
 def _bench_run(db: sqlite_utils.Database, cpu: str, timings: dict[str, list[float]]) -> None:
     from bench import store
     from bench.stats import LatencyStats
