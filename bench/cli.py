@@ -16,7 +16,7 @@ from bench.report import BenchReport
 from dlradar.config import load_settings
 from dlradar.db import open_db
 from dlradar.errors import DlradarError
-from dlradar.options import config_option, db_option, format_option
+from dlradar.options import check_families, config_option, db_option, format_option
 from dlradar.output import render
 
 SHOW_COLUMNS = (
@@ -401,7 +401,12 @@ def peak_command(
 
 
 @bench.command("models")
-@click.option("--family", default=None, help="Only this family (cnn, mlp, rnn, ...).")
+@click.option(
+    "--family",
+    default=None,
+    callback=check_families,
+    help="Only this family (cnn, mlp, rnn, ...).",
+)
 @format_option()
 def models_command(family: str | None, fmt: str) -> None:
     """List the model zoo (nothing is run): name, family, params, FLOPs at batch 1, input.

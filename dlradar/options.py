@@ -44,3 +44,23 @@ def config_option(fn: F) -> F:
         default=None,
         help="Configuration file (default: ./dlradar.toml when present).",
     )(fn)
+
+
+def check_families(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of a --family option: the ids of ../shared/taxonomy.md, else a usage error.
+
+    A typo ("transformers") would otherwise select nothing and look like a real zero.
+    """
+    if not value:
+        return value
+    from tracker.tagging.rules import load_taxonomy
+
+    known = load_taxonomy().family_ids
+    given = (value,) if isinstance(value, str) else tuple(value)
+    ids = tuple(v.strip().lower() for v in given)
+    for raw, family in zip(given, ids, strict=True):
+        if family not in known:
+            raise click.BadParameter(
+                f"unknown family {raw!r}; the families are {', '.join(known)}", ctx, param
+            )
+    return ids[0] if isinstance(value, str) else ids

@@ -158,3 +158,25 @@ def test_a_database_path_that_cannot_hold_a_database_is_a_one_line_error(
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: cannot open database /dev/null: ")
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["papers"], ["trends"], ["trends", "--growth"], ["bench", "models"]]
+)
+def test_an_unknown_family_is_a_usage_error_not_an_empty_result(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    db = ["--db", str(tmp_path / "x.db")] if command[0] != "bench" else []
+    result = runner.invoke(cli, [*command, "--family", "transformers", *db])
+    assert result.exit_code == 2, result.output
+    assert "unknown family 'transformers'" in result.output
+    assert "transformer" in result.output.rsplit("the families are", 1)[1]
+
+
+def test_family_ids_are_not_case_sensitive(runner: CliRunner, tmp_path: Path) -> None:
+    db = ["--db", str(tmp_path / "x.db")]
+    assert runner.invoke(cli, ["catalogue", "--load", *db]).exit_code == 0
+    result = runner.invoke(cli, ["papers", "--curated", "--family", "CNN", "--format", "json", *db])
+    assert result.exit_code == 0, result.output
+    titles = {p["title"] for p in json.loads(result.output)}
+    assert "Deep Residual Learning for Image Recognition" in titles

@@ -12,7 +12,7 @@ import click
 from dlradar.config import load_settings
 from dlradar.db import open_db, resolve_db_path
 from dlradar.errors import DlradarError
-from dlradar.options import config_option, db_option, format_option
+from dlradar.options import check_families, config_option, db_option, format_option
 from dlradar.output import render
 from tracker import fetching, interests, landmarks, query, search_index
 from tracker.ingest import RunResult
@@ -72,7 +72,13 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
 
 
 @click.command("papers")
-@click.option("--family", "families", multiple=True, help="Architecture family id (repeatable).")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    callback=check_families,
+    help="Architecture family id (repeatable).",
+)
 @click.option("--venue", "venues", multiple=True, help="Venue, e.g. NeurIPS, ICML, arXiv.")
 @click.option("--year", type=str, default=None, help="A year (2024) or a range (2020-2024).")
 @click.option(

@@ -11,7 +11,7 @@ import click
 
 from dlradar.db import open_db
 from dlradar.errors import DlradarError
-from dlradar.options import db_option, format_option
+from dlradar.options import check_families, db_option, format_option
 from dlradar.output import render
 from tracker import trends as trends_lib
 
@@ -43,7 +43,13 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 @click.option(
     "--until", default=None, callback=_date, help="Up to this date, inclusive (YYYY[-MM[-DD]])."
 )
-@click.option("--family", "families", multiple=True, help="Only this family (repeatable).")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    callback=check_families,
+    help="Only this family (repeatable).",
+)
 @click.option("--venue", "venues", multiple=True, help="Only this venue (repeatable).")
 @click.option(
     "--category", "categories", multiple=True, help="Only this arXiv category (repeatable)."
