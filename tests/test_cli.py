@@ -180,3 +180,33 @@ def test_family_ids_are_not_case_sensitive(runner: CliRunner, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     titles = {p["title"] for p in json.loads(result.output)}
     assert "Deep Residual Learning for Image Recognition" in titles
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["arxiv", "--days", "-3"], "--days"),
+        (["arxiv", "--days", "0"], "--days"),
+        (["arxiv", "--max-results", "0"], "--max-results"),
+        (["arxiv", "--start", "2025-02-01", "--end", "2025-01-01"], "is after --end"),
+        (["arxiv", "--start", "2025-01-01", "--days", "3"], "give one"),
+        (["arxiv-oai", "--from", "2025-02-01", "--until", "2025-01-01"], "is after --until"),
+        (["neurips", "--year", "2023", "--limit", "0"], "--limit"),
+    ],
+)
+def test_fetch_refuses_an_empty_or_reversed_window_before_any_request(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    from tracker import fetching
+
+    def no_request(*_: object, **__: object) -> None:
+        raise AssertionError("fetched although the options were invalid")
+
+    monkeypatch.setattr(fetching, "fetch_source", no_request)
+    result = runner.invoke(cli, ["fetch", *args, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output

@@ -148,6 +148,12 @@ def _run(
         raise DlradarError(result.error or "fetch failed")
 
 
+def _check_window(start: date, end: date, start_flag: str, end_flag: str) -> None:
+    # A reversed window would be sent as is and come back empty, looking like a quiet week.
+    if start > end:
+        raise click.UsageError(f"{start_flag} {start} is after {end_flag} {end}")
+
+
 _resume = click.option(
     "--restart",
     "restart",
@@ -173,10 +179,17 @@ def fetch_group() -> None:
 
 @fetch_group.command("arxiv")
 @click.option("--category", "categories", multiple=True, help="arXiv category (repeatable).")
-@click.option("--days", type=int, default=None, help="Window: the last N days (default 7).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Window: the last N days (default 7).",
+)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Window start.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Window end.")
-@click.option("--max-results", type=int, default=None, help="Stop after N papers.")
+@click.option(
+    "--max-results", type=click.IntRange(min=1), default=None, help="Stop after N papers."
+)
 @_resume
 @config_option
 @db_option
@@ -196,11 +209,14 @@ def fetch_arxiv(
     Example:
       dlradar fetch arxiv --days 3 --category cs.LG
     """
+    if start and days:
+        raise click.UsageError("--start and --days both set the window's start; give one")
     settings = load_settings(config_path)
     end_date = end.date() if end else date.today()
     start_date = (
         start.date() if start else end_date - timedelta(days=days or settings.get("arxiv", "days"))
     )
+    _check_window(start_date, end_date, "--start", "--end")
     options: dict[str, Any] = {"start": start_date, "end": end_date}
     if categories:
         options["categories"] = list(categories)
@@ -253,6 +269,8 @@ def fetch_arxiv_oai(
     Example:
       dlradar fetch arxiv-oai --set cs:cs:LG --from 2025-06-01 --until 2025-06-07
     """
+    if from_date and until_date:
+        _check_window(from_date.date(), until_date.date(), "--from", "--until")
     options: dict[str, Any] = {
         "set_spec": set_spec,
         "from_date": from_date.date() if from_date else None,
@@ -264,7 +282,7 @@ def fetch_arxiv_oai(
 @fetch_group.command("neurips")
 @click.option("--year", type=int, required=True, help="Conference year.")
 @click.option("--no-abstracts", is_flag=True, help="Only the listing (one request).")
-@click.option("--limit", type=int, default=None, help="Stop after N papers.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Stop after N papers.")
 @_resume
 @config_option
 @db_option
