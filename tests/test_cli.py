@@ -210,3 +210,16 @@ def test_fetch_refuses_an_empty_or_reversed_window_before_any_request(
     result = runner.invoke(cli, ["fetch", *args, "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--year", "2024-2020"], ["--since", "2025-02-01", "--until", "2025-01-01"]],
+)
+def test_papers_reversed_ranges_are_usage_errors(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    # They selected nothing, which looked like an empty database.
+    result = runner.invoke(cli, ["papers", *args, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2, result.output
+    assert "reversed" in result.output or "is after --until" in result.output

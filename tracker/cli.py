@@ -127,6 +127,8 @@ def papers_command(
       dlradar papers --interests --since 2025-01-01 --limit 10
     """
     year_from, year_to = _year_range(year)
+    if since and until and since > until:
+        raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
     f = query.PaperFilter(
         families=families,
         venues=venues,
@@ -161,12 +163,16 @@ def _year_range(text: str | None) -> tuple[int | None, int | None]:
     try:
         if "-" in text:
             start, end = text.split("-", 1)
-            return int(start), int(end)
-        return int(text), int(text)
+            first, last = int(start), int(end)
+        else:
+            first = last = int(text)
     except ValueError as exc:
         raise click.BadParameter(
             f"{text!r}: expected YYYY or YYYY-YYYY", param_hint="--year"
         ) from exc
+    if first > last:
+        raise click.BadParameter(f"{text!r}: the range is reversed", param_hint="--year")
+    return first, last
 
 
 @click.command("paper")
