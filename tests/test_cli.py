@@ -223,3 +223,27 @@ def test_papers_reversed_ranges_are_usage_errors(
     result = runner.invoke(cli, ["papers", *args, "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 2, result.output
     assert "reversed" in result.output or "is after --until" in result.output
+
+
+def test_fetch_icml_takes_a_pmlr_volume_as_the_year_error_advises(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "ICML 2026 has no known PMLR volume ...; pass the volume number instead" needs a way to.
+    from tracker import fetching
+
+    asked: list[dict[str, object]] = []
+
+    def record(
+        db: object, name: str, settings: object, *, options: dict[str, object], **_: object
+    ) -> None:
+        scope = fetching.LIVE_SOURCES[name].scope(options)
+        asked.append({"name": name, "scope": scope, **options})
+        raise click.ClickException("stop")
+
+    monkeypatch.setattr(fetching, "fetch_source", record)
+    db = ["--db", str(tmp_path / "x.db")]
+    runner.invoke(cli, ["fetch", "icml", "--volume", "267", *db])
+    assert asked == [{"name": "icml", "scope": "PMLR v267", "volume": 267}]
+    for args in ([], ["--year", "2025", "--volume", "267"]):
+        result = runner.invoke(cli, ["fetch", "icml", *args, *db])
+        assert result.exit_code == 2 and "either --year or --volume" in result.output

@@ -50,7 +50,11 @@ LIVE_SOURCES: dict[str, LiveSource] = {
     ),
     "neurips": LiveSource("neurips", "neurips", lambda o: f"NeurIPS {o['year']}"),
     "openreview": LiveSource("openreview", "openreview", lambda o: str(o["venue_id"])),
-    "icml": LiveSource("icml", "pmlr", lambda o: f"ICML {o['year']}"),
+    "icml": LiveSource(
+        "icml",
+        "pmlr",
+        lambda o: f"ICML {o['year']}" if o.get("year") else f"PMLR v{o['volume']}",
+    ),
 }
 
 
@@ -324,15 +328,31 @@ def fetch_openreview(
 
 
 @fetch_group.command("icml")
-@click.option("--year", type=int, required=True, help="Conference year (PMLR volume looked up).")
+@click.option("--year", type=int, default=None, help="Conference year (PMLR volume looked up).")
+@click.option(
+    "--volume",
+    type=click.IntRange(min=1),
+    default=None,
+    help="PMLR volume number instead of --year (a year dlradar does not know yet).",
+)
 @_resume
 @config_option
 @db_option
-def fetch_icml(year: int, restart: bool, config_path: str | None, db_path: str | None) -> None:
+def fetch_icml(
+    year: int | None,
+    volume: int | None,
+    restart: bool,
+    config_path: str | None,
+    db_path: str | None,
+) -> None:
     """Read the ICML proceedings of a year from its PMLR volume.
 
     \b
-    Example:
+    Examples:
       dlradar fetch icml --year 2024
+      dlradar fetch icml --volume 267     # ICML 2025, by its PMLR volume
     """
-    _run(db_path, config_path, "icml", {"year": year}, not restart)
+    if (year is None) == (volume is None):
+        raise click.UsageError("give either --year or --volume")
+    options = {"year": year} if year is not None else {"volume": volume}
+    _run(db_path, config_path, "icml", options, not restart)
