@@ -247,3 +247,12 @@ def test_fetch_icml_takes_a_pmlr_volume_as_the_year_error_advises(
     for args in ([], ["--year", "2025", "--volume", "267"]):
         result = runner.invoke(cli, ["fetch", "icml", *args, *db])
         assert result.exit_code == 2 and "either --year or --volume" in result.output
+
+
+@pytest.mark.parametrize("command", ["papers", "runs"])
+def test_a_negative_limit_is_a_usage_error_not_all_rows(
+    runner: CliRunner, tmp_path: Path, command: str
+) -> None:
+    result = runner.invoke(cli, [command, "--limit", "-5", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2, result.output
+    assert "--limit" in result.output

@@ -98,7 +98,7 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
     help="Rank by the saved [interests] (keywords, families, authors), with a reason per paper.",
 )
 @config_option
-@click.option("--limit", type=int, default=50, show_default=True, help="0 = all.")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = all.")
 @format_option()
 @db_option
 def papers_command(
@@ -194,7 +194,7 @@ def paper_command(paper_id: str, fmt: str, db_path: str | None) -> None:
 
 @click.command("runs")
 @click.option("--source", default=None, help="Only runs of this source.")
-@click.option("--limit", type=int, default=20, show_default=True, help="0 = all.")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="0 = all.")
 @format_option()
 @db_option
 def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) -> None:
