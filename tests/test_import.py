@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import pickle
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from dlradar.errors import FormatError
@@ -117,3 +119,14 @@ def test_snapshot_author_names_from_authors_parsed() -> None:
         "A Tab Name",
     ]
     assert names([["Ng", "Andrew", "", "extra"]]) == ["Andrew Ng"]
+
+
+def test_a_compressed_file_says_so_even_with_a_forced_format(tmp_path: Path) -> None:
+    path = tmp_path / "papers.jsonl.gz"
+    good = {"id": "2501.00001", "title": "A paper", "summary": "Text.", "authors": ["A B"]}
+    path.write_bytes(gzip.compress((json.dumps(good) + "\n").encode()))
+    with pytest.raises(FormatError, match=r"papers.jsonl.gz: a gzip-compressed file; decompress"):
+        detect_format(path)
+    db = sqlite_utils.Database(memory=True)
+    with pytest.raises(FormatError, match="gzip-compressed"):
+        import_file(db, path, fmt="jsonl")

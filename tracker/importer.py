@@ -19,13 +19,37 @@ from tracker.sources import FORMAT_MODULES, load_format
 SNIFF_BYTES = 8192
 
 
-def detect_format(path: Path) -> str:
-    """Name of the format whose sniffer accepts the start of `path`."""
+# The magic bytes of the archives a paper dump is often shipped in (the arXiv snapshot: zip).
+COMPRESSED = {
+    b"\x1f\x8b": ("gzip", "gunzip"),
+    b"PK\x03\x04": ("zip", "unzip"),
+    b"BZh": ("bzip2", "bunzip2"),
+    b"\xfd7zXZ\x00": ("xz", "unxz"),
+    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd"),
+}
+
+
+def _read_head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+            return handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def check_not_compressed(path: Path, head: bytes | None = None) -> None:
+    """FormatError naming the archive type when `path` is compressed (no parser reads those)."""
+    head = _read_head(path) if head is None else head
+    for magic, (kind, tool) in COMPRESSED.items():
+        if head.startswith(magic):
+            raise FormatError(f"{path}: a {kind}-compressed file; decompress it first ({tool})")
+
+
+def detect_format(path: Path) -> str:
+    """Name of the format whose sniffer accepts the start of `path`."""
+    raw = _read_head(path)
+    check_not_compressed(path, raw)
+    head = raw.decode("utf-8", errors="replace")
     for name in FORMAT_MODULES:
         if load_format(name).sniff(head):
             return name
@@ -46,6 +70,8 @@ def import_file(
     path = path.resolve()
     if not path.is_file():
         raise FormatError(f"{path}: no such file")
+    if fmt:
+        check_not_compressed(path)  # else every line would be a warning, and the run "ok"
     name = fmt or detect_format(path)
     module = load_format(name)
 
