@@ -130,3 +130,10 @@ def test_a_compressed_file_says_so_even_with_a_forced_format(tmp_path: Path) -> 
     db = sqlite_utils.Database(memory=True)
     with pytest.raises(FormatError, match="gzip-compressed"):
         import_file(db, path, fmt="jsonl")
+
+
+def test_an_empty_file_is_named_empty_not_an_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "today.jsonl"
+    path.write_text("\n")
+    with pytest.raises(FormatError, match=r"today\.jsonl: the file is empty"):
+        detect_format(path)

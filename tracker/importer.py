@@ -50,6 +50,8 @@ def detect_format(path: Path) -> str:
     raw = _read_head(path)
     check_not_compressed(path, raw)
     head = raw.decode("utf-8", errors="replace")
+    if not head.strip():
+        raise FormatError(f"{path}: the file is empty (nothing to import)")
     for name in FORMAT_MODULES:
         if load_format(name).sniff(head):
             return name
