@@ -464,7 +464,7 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
       dlradar bench list --limit 5
     """
     runs = store.list_runs(open_db(db_path), limit)
-    if fmt == "table":
+    if fmt in ("table", "csv"):  # flat formats: the environment's two columns
         for run in runs:
             env = run.pop("environment")
             run["cpu"] = env.get("cpu_model")

@@ -98,3 +98,17 @@ def test_compare_threshold_default_matches_the_library() -> None:
         p for p in compare.params if isinstance(p, click.Option) and p.name == "threshold"
     )
     assert option.default == pytest.approx(REGRESSION_THRESHOLD * 100)
+
+
+def test_list_as_csv_fills_the_cpu_and_torch_columns(runner: CliRunner, db_path: Path) -> None:
+    from bench import store
+    from dlradar.db import open_db
+
+    db = open_db(db_path)
+    environment = {"cpu_model": "Test CPU", "versions": {"torch": "9.9"}}
+    store.create_run(db, profile="quick", environment=environment, config={}, peak_id=None)
+    db.conn.close()
+    listed = runner.invoke(bench, ["list", "--format", "csv", "--db", str(db_path)])
+    assert listed.exit_code == 0, listed.output
+    (row,) = csv.DictReader(io.StringIO(listed.stdout))
+    assert (row["cpu"], row["torch"]) == ("Test CPU", "9.9")
