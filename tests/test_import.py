@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -137,3 +138,11 @@ def test_an_empty_file_is_named_empty_not_an_unknown_format(tmp_path: Path) -> N
     path.write_text("\n")
     with pytest.raises(FormatError, match=r"today\.jsonl: the file is empty"):
         detect_format(path)
+
+
+def test_a_device_or_fifo_is_not_called_missing(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    db = sqlite_utils.Database(memory=True)
+    with pytest.raises(FormatError, match=r"pipe: not a regular file"):
+        import_file(db, fifo)

@@ -71,7 +71,7 @@ def import_file(
     """Parse `path` and store its papers as one import run; parse errors end the run as failed."""
     path = path.resolve()
     if not path.is_file():
-        raise FormatError(f"{path}: no such file")
+        raise FormatError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
     if fmt:
         check_not_compressed(path)  # else every line would be a warning, and the run "ok"
     name = fmt or detect_format(path)
