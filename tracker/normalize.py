@@ -51,10 +51,8 @@ ACCENT_MARKS = {
     "k": "\u0328",
 }
 _TEX_CHARS = re.compile(r"[\\{}$~]")
-# Whitespace that " ".join(text.split()) would change inside a string: a run, or a tab,
-# newline or other non-space blank.
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
-# Either of the above: one scan tells that a string is already clean (the common case).
+# TeX, or whitespace that " ".join(text.split()) would change inside a string (a run, or a
+# tab, newline or other non-space blank): one scan tells that a string is already clean.
 _NEEDS_CLEANING = re.compile(r"[\\{}$~]|\s\s|[^\S ]")
 
 
@@ -80,12 +78,10 @@ def clean_title(title: str | None) -> str:
     """Remove TeX markup that arXiv and PMLR titles carry ({FLOP}s, \\emph{x}, $...$, accents)."""
     if not title:
         return ""
-    if not _NEEDS_CLEANING.search(title):
+    if not needs_cleaning(title):  # the common case
         return title.strip()
     if not _TEX_CHARS.search(title):  # plain text, only whitespace to fix
-        if _ODD_SPACE.search(title):
-            return " ".join(title.split())
-        return title.strip()
+        return " ".join(title.split())
     text = _TEX_ACCENT.sub(_replace_accent, title)
     text = _TEX_COMMANDS.sub("", text)
     text = text.replace("\\&", "&").replace("~", " ")

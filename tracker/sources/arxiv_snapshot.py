@@ -35,12 +35,9 @@ def sniff(head: str) -> bool:
 def _author_names(obj: dict[str, Any]) -> list[str]:
     parsed = obj.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
-        # [last, first, suffix] -> "first last suffix"; most entries have exactly three parts.
+        # [last, first, suffix] -> "first last suffix"; entries may be short.
         joined = [
-            " ".join([p for p in (parts[1], parts[0], parts[2]) if p])
-            if len(parts) == 3
-            else " ".join([p for p in (*parts[1:2], *parts[:1], *parts[2:3]) if p])
-            for parts in parsed
+            " ".join([p for p in (*parts[1:2], *parts[:1], *parts[2:3]) if p]) for parts in parsed
         ]
         if not needs_cleaning("\0".join(joined)):  # one scan for the whole list
             return [name for name in map(str.strip, joined) if name]
