@@ -20,7 +20,6 @@ import sqlite_utils
 
 from dlradar.config import Settings, load_settings
 from dlradar.db import open_db
-from dlradar.errors import DlradarError
 from dlradar.options import config_option, db_option
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.ingest import RunResult, run_pages
@@ -142,14 +141,15 @@ def _run(
     result = fetch_source(db, name, settings, options=options, resume=resume, progress=progress)
     if sys.stderr.isatty():
         click.echo("", err=True)
-    click.echo(result.summary(), err=True)
+    click.echo(result.summary(), err=True)  # a failed run's reason ends this line ("FAILED: ...")
     if result.counts.new or result.counts.updated:
         # The per-family and per-interest Atom feeds follow every fetch (dashboard/feeds.py).
         from dashboard.feeds import refresh_feeds
 
         click.echo(f"feeds: {refresh_feeds(db, settings)}", err=True)
     if result.status in ("failed", "partial"):
-        raise DlradarError(result.error or "fetch failed")
+        # Exit 1 without an "Error:" line: it would repeat the reason the summary gave.
+        raise click.exceptions.Exit(1)
 
 
 def _check_window(start: date, end: date, start_flag: str, end_flag: str) -> None:
