@@ -308,6 +308,15 @@ def test_cli_formats_and_errors(small: sqlite_utils.Database, db_path: Any) -> N
     assert bad.exit_code == 2
     bad_date = runner.invoke(trends_command, ["--db", str(db_path), "--since", "2024-13"])
     assert bad_date.exit_code == 2 and "no month 13" in bad_date.output
+    # A reversed range selected nothing with exit 0, like a database without those papers.
+    reversed_range = runner.invoke(
+        trends_command, ["--db", str(db_path), "--since", "2026", "--until", "2020"]
+    )
+    assert reversed_range.exit_code == 2, reversed_range.output
+    assert "--since 2026 is after --until 2020" in reversed_range.output
+    one_month = ["--since", "2025-01", "--until", "2025-01", "--period", "month", "--format", "csv"]
+    result = runner.invoke(trends_command, ["--db", str(db_path), *one_month])
+    assert result.exit_code == 0 and "2025-01,ssm,1" in result.output, result.output
     assert "Examples" in runner.invoke(trends_command, ["--help"]).output
 
 

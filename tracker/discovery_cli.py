@@ -95,6 +95,8 @@ def trends_command(
       dlradar trends --period month --by category --category cs.CV --category cs.LG
       dlradar trends --growth --period month --trailing 6 --format json
     """
+    if trends_lib.is_reversed(since, until):
+        raise click.UsageError(f"--since {since} is after --until {until}")
     db = open_db(db_path)
     if growth:
         if by or since or families or venues or categories:

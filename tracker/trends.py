@@ -306,6 +306,13 @@ def check_date(text: str | None) -> None:
     _date_bound(text, end=False)
 
 
+def is_reversed(since: str | None, until: str | None) -> bool:
+    """Whether `since` starts after `until` ends ("2025-03" to "2025-03" is one month, not
+    reversed); such a range selects nothing, which would pass for a quiet period."""
+    first, last = _date_bound(since, end=False), _date_bound(until, end=True)
+    return first is not None and last is not None and first > last
+
+
 def _bucket_dates(bucket: str) -> tuple[str, str] | None:
     """First and last ISO date of a bucket ('YYYY-MM' or 'YYYY'); None when it is malformed."""
     try:
