@@ -81,3 +81,24 @@ def test_a_failed_fetch_says_its_reason_once_and_exits_1(
     assert result.output.count(reason) == 1, result.output
     assert f"0 read, 0 new, 0 updated; FAILED: GET {recorded_server.url}" in result.output
     assert "Error:" not in result.output
+
+
+def test_categories_are_asked_and_scoped_in_arxivs_spelling(
+    db: sqlite_utils.Database, real: Path, recorded_server: RecordedServer, tmp_path: Path
+) -> None:
+    empty = real / "arxiv_api" / "arxivpy_fixture__id_0000.0000_s0_m100_8b51d9633a68.body.xml"
+    recorded_server.route("/api/query", Reply.file(empty), repeat_last=True)
+    config = tmp_path / "dlradar.toml"
+    config.write_text('[arxiv]\ncategories = ["cs.lg", "STAT.ML"]\n')
+    window = {"start": "2025-01-01", "end": "2025-01-08"}
+    base = {"base_url": recorded_server.url_for("/api/query")}
+    for settings, options in (
+        (load_settings(config), window),  # from the config file
+        (load_settings(), {**window, "categories": ["CS.lg", "stat.ml"]}),  # from --category
+    ):
+        result = fetch_source(
+            db, "arxiv", settings, options={**options, **base, "client": _client()}
+        )
+        assert result.scope == "cs.LG,stat.ML 2025-01-01..2025-01-08"
+        query = recorded_server.requests[-1].query["search_query"]
+        assert "(cat:cs.LG OR cat:stat.ML)" in query, query

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from dlradar.db import transaction
 from dlradar.errors import DlradarError
 from tracker.discovery_cli import trends_command
+from tracker.normalize import canonical_category
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
 from tracker.trends import family_counts, family_growth, refresh, totals
@@ -125,6 +126,11 @@ def test_by_venue_and_by_category(small: sqlite_utils.Database) -> None:
         ("2024", "cs.LG", "transformer"): (2, 2),
         ("2025", "cs.LG", "ssm"): (1, 1),
     }
+    # Categories in any case count as arXiv spells them (they are stored so).
+    for typed in (["CS.lg"], ["cs.lg", "cs.CV"]):
+        canonical = [canonical_category(c) for c in typed]
+        assert family_counts(small, categories=typed) == family_counts(small, categories=canonical)
+        assert family_counts(small, categories=typed)
     totals_by_category = {
         (r["period"], r["group"]): r["total"] for r in totals(small, period="year", by="category")
     }

@@ -52,7 +52,10 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 )
 @click.option("--venue", "venues", multiple=True, help="Only this venue (repeatable).")
 @click.option(
-    "--category", "categories", multiple=True, help="Only this arXiv category (repeatable)."
+    "--category",
+    "categories",
+    multiple=True,
+    help="Only this arXiv category, any case (repeatable).",
 )
 @click.option(
     "--growth", is_flag=True, help="Growth of each family: latest complete period vs trailing."

@@ -23,6 +23,7 @@ from dlradar.db import open_db
 from dlradar.options import config_option, db_option
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.ingest import RunResult, run_pages
+from tracker.normalize import canonical_categories
 from tracker.sources import load_format
 
 
@@ -95,6 +96,10 @@ def fetch_source(
         options.setdefault("max_results", settings.get("arxiv", "max_results"))
     if name == "arxiv-feed":
         options.setdefault("categories", settings.get("arxiv", "categories"))
+    if "categories" in options:
+        # Ask arXiv in its own spelling (cs.LG, as stored); and the scope, hence resuming,
+        # must not depend on how a flag or the config spelt them.
+        options["categories"] = canonical_categories(options["categories"])
     scope = source.scope(options)
     cursor = resume_cursor(db, source.format, scope) if resume else None
     options.setdefault("client", polite_client(settings))
@@ -182,7 +187,9 @@ def fetch_group() -> None:
 
 
 @fetch_group.command("arxiv")
-@click.option("--category", "categories", multiple=True, help="arXiv category (repeatable).")
+@click.option(
+    "--category", "categories", multiple=True, help="arXiv category, any case (repeatable)."
+)
 @click.option(
     "--days",
     type=click.IntRange(min=1),
@@ -230,7 +237,9 @@ def fetch_arxiv(
 
 
 @fetch_group.command("arxiv-feed")
-@click.option("--category", "categories", multiple=True, help="arXiv category (repeatable).")
+@click.option(
+    "--category", "categories", multiple=True, help="arXiv category, any case (repeatable)."
+)
 @config_option
 @db_option
 def fetch_arxiv_feed(

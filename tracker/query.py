@@ -10,7 +10,7 @@ import sqlite_utils
 
 from dlradar.errors import NotFoundError
 from tracker import search, search_index
-from tracker.normalize import normalize_doi, split_arxiv_id
+from tracker.normalize import canonical_categories, normalize_doi, split_arxiv_id
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,12 @@ def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[An
         clauses.append("p.published <= ?")
         params.append(f.until)
     if f.categories:
-        marks = ",".join("?" * len(f.categories))
+        # arXiv's spelling, so any case typed meets the index on paper_categories(category)
+        # (COLLATE NOCASE could not use it, and would scan every paper's categories).
+        categories = canonical_categories(f.categories)
+        marks = ",".join("?" * len(categories))
         clauses.append(_member("paper_categories", f"category IN ({marks})", per_row=per_row))
-        params.extend(f.categories)
+        params.extend(categories)
     if f.author:
         clauses.append(_member("paper_authors", "name LIKE ? COLLATE NOCASE", per_row=per_row))
         params.append(f"%{f.author}%")

@@ -26,6 +26,7 @@ import sqlite_utils
 
 from dlradar.db import transaction
 from dlradar.errors import DlradarError
+from tracker.normalize import canonical_categories
 from tracker.schema_discovery import FULL_REBUILD, bucket_sql
 
 PERIODS = ("month", "quarter", "year")
@@ -592,7 +593,8 @@ def family_counts(
     _check_period(period)
     _check_by(by)
     dates = _Range(_date_bound(since, end=False), _date_bound(until, end=True))
-    cells = _cells(db, _Ask(by, dates, families, venues, categories))
+    # arXiv's spelling: the cube keys categories as stored, so "cs.lg" must become "cs.LG".
+    cells = _cells(db, _Ask(by, dates, families, venues, canonical_categories(categories)))
     totals_by_group, counts = _roll_up(cells, period)
     present: dict[tuple[str, str | None], set[str]] = defaultdict(set)
     for label, grp, family in counts:
