@@ -97,6 +97,15 @@ def test_ranking_and_reasons(db: sqlite_utils.Database, library: dict[str, int])
     assert [r.paper["id"] for r in plain][:2] == [library["gu"], library["neurips_gu"]]
 
 
+def test_an_author_interest_takes_percent_and_underscore_literally(
+    db: sqlite_utils.Database,
+) -> None:
+    literal = add(db, "One", "Text.", authors=("j_smith",))
+    add(db, "Two", "Text.", authors=("jasmith",))  # "j_smith" as a LIKE pattern matched it
+    ranked = rank_by_interests(db, Interests(authors=("J_Smith",)))
+    assert [(r.paper["id"], r.reason) for r in ranked] == [(literal, "author j_smith")]
+
+
 def test_filter_limit_and_empty_interests(
     db: sqlite_utils.Database, library: dict[str, int]
 ) -> None:

@@ -168,6 +168,24 @@ def test_category_filter_takes_any_case_through_the_index(db: sqlite_utils.Datab
     assert any("USING COVERING INDEX paper_categories_category" in row[-1] for row in plan)
 
 
+def test_author_filter_takes_percent_and_underscore_literally(db: sqlite_utils.Database) -> None:
+    # They were LIKE wildcards: "the_dude" also found "the dude", "100%" "Team 100 Real".
+    names = ["the_dude", "the dude", "Team 100% Real", "Team 100 Real"]
+    for n, name in enumerate(names):
+        _add(db, preprint(source_id=f"2001.0000{n}", arxiv_id=f"2001.0000{n}",
+                          title=f"Paper {n}", authors=[name]))  # fmt: skip
+    for typed, found in (
+        ("The_Dude", "the_dude"),
+        ("100%", "Team 100% Real"),
+        ("%", "Team 100% Real"),
+        ("dude", None),
+    ):
+        hits = [p["authors"][0] for p in find_papers(db, PaperFilter(author=typed))]
+        assert hits == ([found] if found else ["the dude", "the_dude"]), typed
+        per_row = count_papers(db, PaperFilter(author=typed, search="paper"))
+        assert per_row == len(hits), typed
+
+
 def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
     versions = applied_versions(db)
     assert versions["tracker"] >= 1

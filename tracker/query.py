@@ -30,6 +30,16 @@ class PaperFilter:
     source: str | None = None
 
 
+# A LIKE whose pattern comes from contains_pattern: the user's % and _ are literal characters.
+LIKE_ESCAPED = "LIKE ? COLLATE NOCASE ESCAPE '\\'"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE_ESCAPED pattern matching values that contain `text` as typed (any case)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _member(table: str, condition: str, *, per_row: bool) -> str:
     """`p` has a row in `table` meeting `condition`.
 
@@ -72,8 +82,8 @@ def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[An
         clauses.append(_member("paper_categories", f"category IN ({marks})", per_row=per_row))
         params.extend(categories)
     if f.author:
-        clauses.append(_member("paper_authors", "name LIKE ? COLLATE NOCASE", per_row=per_row))
-        params.append(f"%{f.author}%")
+        clauses.append(_member("paper_authors", f"name {LIKE_ESCAPED}", per_row=per_row))
+        params.append(contains_pattern(f.author))
     if f.curated is not None:
         clauses.append("p.curated = ?")
         params.append(int(f.curated))
