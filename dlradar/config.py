@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,35 @@ def _coerce(raw: str, like: Any, name: str) -> Any:
     return raw
 
 
+def family_ids(values: Iterable[object]) -> list[str]:
+    """Family ids as ../shared/taxonomy.md spells them (lower case), in order.
+
+    ConfigError naming an unknown id and the known ones: a typo ("transformers") would
+    otherwise select nothing and look like a real zero.
+    """
+    from tracker.tagging.rules import load_taxonomy  # read only when families are given
+
+    known = load_taxonomy().family_ids
+    given = list(values)
+    ids = [str(v).strip().lower() for v in given]
+    for raw, family in zip(given, ids, strict=True):
+        if family not in known:
+            raise ConfigError(f"unknown family {raw!r}; the families are {', '.join(known)}")
+    return ids
+
+
+def _check_interest_families(values: dict[str, dict[str, Any]], origin: str) -> None:
+    """Canonical ids in [interests] families; ConfigError naming where an unknown one came from."""
+    entries = [v for v in values["interests"]["families"] if str(v).strip()]
+    if not entries:
+        return
+    where = origin.removeprefix("file ").removeprefix("env ")
+    try:
+        values["interests"]["families"] = family_ids(entries)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: interests.families: {exc}") from exc
+
+
 def load_settings(config_path: str | os.PathLike[str] | None = None) -> Settings:
     """Merge defaults, the config file and the environment (flags are applied by the caller)."""
     values = copy.deepcopy(DEFAULTS)
@@ -160,4 +190,5 @@ def load_settings(config_path: str | os.PathLike[str] | None = None) -> Settings
             if name in os.environ:
                 entries[key] = _coerce(os.environ[name], default, name)
                 origins[section][key] = f"env {name}"
+    _check_interest_families(values, origins["interests"]["families"])
     return Settings(values, origins, used)

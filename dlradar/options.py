@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from dlradar.config import family_ids
+from dlradar.errors import ConfigError
 from dlradar.output import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,14 +55,9 @@ def check_families(ctx: click.Context, param: click.Parameter, value: Any) -> An
     """
     if not value:
         return value
-    from tracker.tagging.rules import load_taxonomy
-
-    known = load_taxonomy().family_ids
     given = (value,) if isinstance(value, str) else tuple(value)
-    ids = tuple(v.strip().lower() for v in given)
-    for raw, family in zip(given, ids, strict=True):
-        if family not in known:
-            raise click.BadParameter(
-                f"unknown family {raw!r}; the families are {', '.join(known)}", ctx, param
-            )
+    try:
+        ids = tuple(family_ids(given))
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
     return ids[0] if isinstance(value, str) else ids

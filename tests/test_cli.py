@@ -173,6 +173,16 @@ def test_an_unknown_family_is_a_usage_error_not_an_empty_result(
     assert "transformer" in result.output.rsplit("the families are", 1)[1]
 
 
+def test_an_unknown_family_in_the_config_is_a_one_line_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "dlradar.toml").write_text('[interests]\nfamilies = ["transformers"]\n')
+    result = runner.invoke(cli, ["papers", "--interests", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+    assert "interests.families: unknown family 'transformers'; the families are" in result.output
+
+
 def test_family_ids_are_not_case_sensitive(runner: CliRunner, tmp_path: Path) -> None:
     db = ["--db", str(tmp_path / "x.db")]
     assert runner.invoke(cli, ["catalogue", "--load", *db]).exit_code == 0

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlite_utils
+from click.testing import CliRunner
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
+from dlradar.cli import cli
 from dlradar.config import load_settings
 from tracker.fetching import fetch_source, list_runs
 from tracker.http import PoliteClient, RetryPolicy
@@ -52,3 +55,50 @@ def test_failed_page_then_resume_without_duplicates(
     third = fetch_source(db, "arxiv", settings, options={**options, "client": _client()})
     assert (third.status, third.counts.seen, third.counts.new) == ("ok", 20, 0)
     assert db["papers"].count == 20
+
+
+def test_a_failed_fetch_says_its_reason_once_and_exits_1(
+    runner: CliRunner,
+    tmp_path: Path,
+    recorded_server: RecordedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The summary's "FAILED: reason" used to be followed by "Error: reason", the same words.
+    from tracker import fetching
+
+    live = fetching.fetch_source
+
+    def from_the_recorded_server(*args: object, options: dict[str, object], **kw: object) -> object:
+        options.update(base_url=recorded_server.url, client=_client())
+        return live(*args, options=options, **kw)
+
+    monkeypatch.setattr(fetching, "fetch_source", from_the_recorded_server)
+    recorded_server.route("/notes", Reply(status=503), repeat_last=True)
+    args = ["fetch", "openreview", "--venue-id", "ICML.cc/2024/Conference"]
+    result = runner.invoke(cli, [*args, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1, result.output
+    reason = "failed after 3 attempts"
+    assert result.output.count(reason) == 1, result.output
+    assert f"0 read, 0 new, 0 updated; FAILED: GET {recorded_server.url}" in result.output
+    assert "Error:" not in result.output
+
+
+def test_categories_are_asked_and_scoped_in_arxivs_spelling(
+    db: sqlite_utils.Database, real: Path, recorded_server: RecordedServer, tmp_path: Path
+) -> None:
+    empty = real / "arxiv_api" / "arxivpy_fixture__id_0000.0000_s0_m100_8b51d9633a68.body.xml"
+    recorded_server.route("/api/query", Reply.file(empty), repeat_last=True)
+    config = tmp_path / "dlradar.toml"
+    config.write_text('[arxiv]\ncategories = ["cs.lg", "STAT.ML"]\n')
+    window = {"start": "2025-01-01", "end": "2025-01-08"}
+    base = {"base_url": recorded_server.url_for("/api/query")}
+    for settings, options in (
+        (load_settings(config), window),  # from the config file
+        (load_settings(), {**window, "categories": ["CS.lg", "stat.ml"]}),  # from --category
+    ):
+        result = fetch_source(
+            db, "arxiv", settings, options={**options, **base, "client": _client()}
+        )
+        assert result.scope == "cs.LG,stat.ML 2025-01-01..2025-01-08"
+        query = recorded_server.requests[-1].query["search_query"]
+        assert "(cat:cs.LG OR cat:stat.ML)" in query, query

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from click.testing import CliRunner
 
+from dlradar.cli import cli
 from dlradar.errors import FormatError
 from tracker.importer import detect_format, import_file
 from tracker.query import PaperFilter, count_papers, get_paper
@@ -68,6 +70,37 @@ def test_bad_lines_are_warnings_and_good_lines_are_kept(
     assert "line 5" in result.warnings[2] and "truncated" in result.warnings[2]
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("not json\n", "1 line(s); line 1: invalid JSON ("),
+        ('\n{"id": "2501.00001"}\n[1, 2]\n', "2 line(s); line 2: not a JSON-lines paper object"),
+    ],
+)
+def test_a_file_without_one_readable_paper_fails_naming_the_first_problem(
+    db: sqlite_utils.Database, tmp_path: Path, text: str, problem: str
+) -> None:
+    # It used to end as "empty" with exit 0, as if the listing had no papers that day.
+    path = tmp_path / "f.jsonl"
+    path.write_text(text)
+    result = import_file(db, path, fmt="jsonl")
+    assert result.status == "failed"
+    assert (result.error or "").startswith(f"f.jsonl: no readable paper in {problem}")
+    assert "\n" not in (result.error or "")
+    assert db.execute("SELECT status FROM fetch_runs").fetchall() == [("failed",)]
+
+
+def test_importing_an_unreadable_file_exits_1_with_the_reason(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_text("not json\n")
+    args = ["import", str(path), "--format", "jsonl", "--db", str(tmp_path / "x.db")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "FAILED: f.jsonl: no readable paper in 1 line(s); line 1: invalid JSON" in result.output
+
+
 def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello")
@@ -84,6 +117,10 @@ def test_empty_file_is_not_an_error(db: sqlite_utils.Database, tmp_path: Path) -
     path.write_text("")
     result = import_file(db, path, fmt="jsonl")
     assert result.status == "empty"
+    assert "holds no papers" in result.summary()
+    path.write_text("\n  \n")  # blank lines hold no paper either, and nothing unreadable
+    result = import_file(db, path, fmt="jsonl")
+    assert (result.status, result.error) == ("empty", None)
     assert "holds no papers" in result.summary()
 
 

@@ -71,6 +71,25 @@ def test_interests_from_settings(tmp_path: Path) -> None:
     assert Interests().is_empty()
 
 
+def test_unknown_interest_families_are_a_config_error_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They were dropped silently: the ranking just never matched them.
+    config = tmp_path / "dlradar.toml"
+    config.write_text('[interests]\nfamilies = ["ssm", "transformers"]\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    message = str(raised.value)
+    assert message.startswith(f"{config}: interests.families: unknown family 'transformers';")
+    assert "the families are mlp, cnn," in message and "transformer" in message
+    # Ids in another case are the taxonomy's (as --family takes them); blanks are dropped.
+    config.write_text('[interests]\nfamilies = ["SSM", " Moe ", " "]\n')
+    assert Interests.from_settings(load_settings(config)).families == ("ssm", "moe")
+    monkeypatch.setenv("DLRADAR_INTERESTS_FAMILIES", "ssm,gans")
+    with pytest.raises(ConfigError, match=r"^DLRADAR_INTERESTS_FAMILIES: .* unknown family 'gans'"):
+        load_settings(config)
+
+
 def test_ranking_and_reasons(db: sqlite_utils.Database, library: dict[str, int]) -> None:
     interests = Interests(
         keywords=("mixture of experts",), families=("ssm",), authors=("albert gu",)
@@ -95,6 +114,15 @@ def test_ranking_and_reasons(db: sqlite_utils.Database, library: dict[str, int])
     # Without the venue bonus the two Gu papers tie and the newer wins.
     plain = rank_by_interests(db, interests, venue_bonus=False)
     assert [r.paper["id"] for r in plain][:2] == [library["gu"], library["neurips_gu"]]
+
+
+def test_an_author_interest_takes_percent_and_underscore_literally(
+    db: sqlite_utils.Database,
+) -> None:
+    literal = add(db, "One", "Text.", authors=("j_smith",))
+    add(db, "Two", "Text.", authors=("jasmith",))  # "j_smith" as a LIKE pattern matched it
+    ranked = rank_by_interests(db, Interests(authors=("J_Smith",)))
+    assert [(r.paper["id"], r.reason) for r in ranked] == [(literal, "author j_smith")]
 
 
 def test_filter_limit_and_empty_interests(

@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 from tracker.normalize import (
+    canonical_categories,
+    canonical_category,
     clean_author,
     clean_text,
     clean_title,
@@ -91,3 +93,28 @@ def test_clean_title_fast_path_collapses_whitespace_like_split_and_join() -> Non
     for _ in range(20_000):
         text = "".join(rng.choice(["a", "b", *blanks]) for _ in range(rng.randint(1, 8)))
         assert clean_title(text) == " ".join(text.split()), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("cs.lg", "cs.LG"),
+        ("CS.LG", "cs.LG"),
+        (" Stat.ml ", "stat.ML"),
+        ("math.oc", "math.OC"),
+        ("Q-BIO.nc", "q-bio.NC"),
+        ("astro-ph.co", "astro-ph.CO"),
+        ("cond-mat.Stat-Mech", "cond-mat.stat-mech"),
+        ("PHYSICS.COMP-PH", "physics.comp-ph"),
+        ("physics.Optics", "physics.optics"),
+        ("HEP-TH", "hep-th"),
+        ("cs.LG", "cs.LG"),
+        ("Machine Learning (cs.LG)", "Machine Learning (cs.LG)"),  # no category: as given
+    ],
+)
+def test_canonical_category_is_arxivs_spelling(typed: str, canonical: str) -> None:
+    assert canonical_category(typed) == canonical
+
+
+def test_canonical_categories_drop_repeats_in_order() -> None:
+    assert canonical_categories(["cs.lg", "CS.CV", "cs.LG"]) == ["cs.LG", "cs.CV"]

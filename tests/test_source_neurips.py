@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,15 @@ def test_malformed_page_is_a_format_error() -> None:
     assert neurips.sniff(MALFORMED.read_text(encoding="utf-8"))
     with pytest.raises(FormatError, match=r"neurips_malformed\.html: no paper title"):
         list(neurips.read(MALFORMED))
+
+
+def test_an_xml_file_is_a_format_error_without_bs4s_parser_warning(real: Path) -> None:
+    # `import FILE.xml --format neurips` printed XMLParsedAsHTMLWarning's paragraphs on stderr.
+    xml = real / "arxiv_oai_pmh" / "hepcrawl__arxiv-single.xml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FormatError, match="not a NeurIPS abstract page"):
+            list(neurips.read(xml))
 
 
 def test_sniff() -> None:

@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 
 from dlradar.db import applied_versions, apply_migrations, transaction
-from tracker import search_index
+from tracker import query, search_index
 from tracker.query import PaperFilter, count_papers, find_papers, get_paper, search_note
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
@@ -149,6 +149,41 @@ def test_filters(db: sqlite_utils.Database) -> None:
     assert titles(PaperFilter(search='Bidirectional "pre-training": -')) == [
         "BERT: Pre-training of Deep Bidirectional Transformers"
     ]
+
+
+def test_category_filter_takes_any_case_through_the_index(db: sqlite_utils.Database) -> None:
+    # --venue was case-insensitive but --category cs.lg found nothing.
+    _add(db, preprint())
+    _add(db, preprint(source_id="2001.00001", arxiv_id="2001.00001", title="Another",
+                      categories=["stat.ML"]))  # fmt: skip
+    for typed, title in (("cs.lg", "Attention Is All You Need"), ("STAT.ml", "Another")):
+        assert [p["title"] for p in find_papers(db, PaperFilter(categories=(typed,)))] == [title]
+        assert count_papers(db, PaperFilter(categories=(typed,), search="attention")) == (
+            title == "Attention Is All You Need"
+        )
+    # Canonical spelling, not COLLATE NOCASE: the lookup stays an indexed equality.
+    clauses, params = query._where(PaperFilter(categories=("CS.lg", "cs.LG")))
+    assert params == ["cs.LG"]
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT p.id FROM papers p WHERE " + clauses[0], params)
+    assert any("USING COVERING INDEX paper_categories_category" in row[-1] for row in plan)
+
+
+def test_author_filter_takes_percent_and_underscore_literally(db: sqlite_utils.Database) -> None:
+    # They were LIKE wildcards: "the_dude" also found "the dude", "100%" "Team 100 Real".
+    names = ["the_dude", "the dude", "Team 100% Real", "Team 100 Real"]
+    for n, name in enumerate(names):
+        _add(db, preprint(source_id=f"2001.0000{n}", arxiv_id=f"2001.0000{n}",
+                          title=f"Paper {n}", authors=[name]))  # fmt: skip
+    for typed, found in (
+        ("The_Dude", "the_dude"),
+        ("100%", "Team 100% Real"),
+        ("%", "Team 100% Real"),
+        ("dude", None),
+    ):
+        hits = [p["authors"][0] for p in find_papers(db, PaperFilter(author=typed))]
+        assert hits == ([found] if found else ["the dude", "the_dude"]), typed
+        per_row = count_papers(db, PaperFilter(author=typed, search="paper"))
+        assert per_row == len(hits), typed
 
 
 def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from dlradar.db import transaction
 from dlradar.errors import DlradarError
 from tracker.discovery_cli import trends_command
+from tracker.normalize import canonical_category
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
 from tracker.trends import family_counts, family_growth, refresh, totals
@@ -125,6 +126,11 @@ def test_by_venue_and_by_category(small: sqlite_utils.Database) -> None:
         ("2024", "cs.LG", "transformer"): (2, 2),
         ("2025", "cs.LG", "ssm"): (1, 1),
     }
+    # Categories in any case count as arXiv spells them (they are stored so).
+    for typed in (["CS.lg"], ["cs.lg", "cs.CV"]):
+        canonical = [canonical_category(c) for c in typed]
+        assert family_counts(small, categories=typed) == family_counts(small, categories=canonical)
+        assert family_counts(small, categories=typed)
     totals_by_category = {
         (r["period"], r["group"]): r["total"] for r in totals(small, period="year", by="category")
     }
@@ -308,6 +314,15 @@ def test_cli_formats_and_errors(small: sqlite_utils.Database, db_path: Any) -> N
     assert bad.exit_code == 2
     bad_date = runner.invoke(trends_command, ["--db", str(db_path), "--since", "2024-13"])
     assert bad_date.exit_code == 2 and "no month 13" in bad_date.output
+    # A reversed range selected nothing with exit 0, like a database without those papers.
+    reversed_range = runner.invoke(
+        trends_command, ["--db", str(db_path), "--since", "2026", "--until", "2020"]
+    )
+    assert reversed_range.exit_code == 2, reversed_range.output
+    assert "--since 2026 is after --until 2020" in reversed_range.output
+    one_month = ["--since", "2025-01", "--until", "2025-01", "--period", "month", "--format", "csv"]
+    result = runner.invoke(trends_command, ["--db", str(db_path), *one_month])
+    assert result.exit_code == 0 and "2025-01,ssm,1" in result.output, result.output
     assert "Examples" in runner.invoke(trends_command, ["--help"]).output
 
 

@@ -52,7 +52,10 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 )
 @click.option("--venue", "venues", multiple=True, help="Only this venue (repeatable).")
 @click.option(
-    "--category", "categories", multiple=True, help="Only this arXiv category (repeatable)."
+    "--category",
+    "categories",
+    multiple=True,
+    help="Only this arXiv category, any case (repeatable).",
 )
 @click.option(
     "--growth", is_flag=True, help="Growth of each family: latest complete period vs trailing."
@@ -95,6 +98,8 @@ def trends_command(
       dlradar trends --period month --by category --category cs.CV --category cs.LG
       dlradar trends --growth --period month --trailing 6 --format json
     """
+    if trends_lib.is_reversed(since, until):
+        raise click.UsageError(f"--since {since} is after --until {until}")
     db = open_db(db_path)
     if growth:
         if by or since or families or venues or categories:

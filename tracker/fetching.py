@@ -20,10 +20,10 @@ import sqlite_utils
 
 from dlradar.config import Settings, load_settings
 from dlradar.db import open_db
-from dlradar.errors import DlradarError
 from dlradar.options import config_option, db_option
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.ingest import RunResult, run_pages
+from tracker.normalize import canonical_categories
 from tracker.sources import load_format
 
 
@@ -96,6 +96,10 @@ def fetch_source(
         options.setdefault("max_results", settings.get("arxiv", "max_results"))
     if name == "arxiv-feed":
         options.setdefault("categories", settings.get("arxiv", "categories"))
+    if "categories" in options:
+        # Ask arXiv in its own spelling (cs.LG, as stored); and the scope, hence resuming,
+        # must not depend on how a flag or the config spelt them.
+        options["categories"] = canonical_categories(options["categories"])
     scope = source.scope(options)
     cursor = resume_cursor(db, source.format, scope) if resume else None
     options.setdefault("client", polite_client(settings))
@@ -142,14 +146,15 @@ def _run(
     result = fetch_source(db, name, settings, options=options, resume=resume, progress=progress)
     if sys.stderr.isatty():
         click.echo("", err=True)
-    click.echo(result.summary(), err=True)
+    click.echo(result.summary(), err=True)  # a failed run's reason ends this line ("FAILED: ...")
     if result.counts.new or result.counts.updated:
         # The per-family and per-interest Atom feeds follow every fetch (dashboard/feeds.py).
         from dashboard.feeds import refresh_feeds
 
         click.echo(f"feeds: {refresh_feeds(db, settings)}", err=True)
     if result.status in ("failed", "partial"):
-        raise DlradarError(result.error or "fetch failed")
+        # Exit 1 without an "Error:" line: it would repeat the reason the summary gave.
+        raise click.exceptions.Exit(1)
 
 
 def _check_window(start: date, end: date, start_flag: str, end_flag: str) -> None:
@@ -182,7 +187,9 @@ def fetch_group() -> None:
 
 
 @fetch_group.command("arxiv")
-@click.option("--category", "categories", multiple=True, help="arXiv category (repeatable).")
+@click.option(
+    "--category", "categories", multiple=True, help="arXiv category, any case (repeatable)."
+)
 @click.option(
     "--days",
     type=click.IntRange(min=1),
@@ -230,7 +237,9 @@ def fetch_arxiv(
 
 
 @fetch_group.command("arxiv-feed")
-@click.option("--category", "categories", multiple=True, help="arXiv category (repeatable).")
+@click.option(
+    "--category", "categories", multiple=True, help="arXiv category, any case (repeatable)."
+)
 @config_option
 @db_option
 def fetch_arxiv_feed(

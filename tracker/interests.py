@@ -128,9 +128,9 @@ def _hits_sql(
         # Two matching authors on one paper give two rows: `best` below keeps one.
         parts.append(
             part(f"'author', ?, {AUTHOR_WEIGHT}", "paper_authors a", "a.paper_id",
-                 "a.name LIKE ?", papers_first=True)
+                 f"a.name {query.LIKE_ESCAPED}", papers_first=True)
         )  # fmt: skip
-        params += [author, f"%{author}%", *where_params]
+        params += [author, query.contains_pattern(author), *where_params]
     return " UNION ALL ".join(parts), params
 
 

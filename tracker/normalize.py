@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 
 # New-style ids (0704.0001 onwards, 4 or 5 digits after the dot) and old-style archive/YYMMNNN.
@@ -30,6 +31,32 @@ def split_arxiv_id(raw: str | None) -> tuple[str | None, int | None]:
             version = int(match.group(2)) if match.group(2) else None
             return match.group(1), version
     return None, None
+
+
+# An arXiv category: an archive (cs, q-bio, hep-th) and, mostly, a subject class after a dot.
+_CATEGORY = re.compile(r"([a-z][a-z\-]*)(?:\.([a-z][a-z\-]*))?", re.IGNORECASE)
+
+
+def canonical_category(text: str) -> str:
+    """arXiv's spelling of a category typed in any case: 'CS.lg' -> 'cs.LG'.
+
+    The archive is lower case; a two-letter subject class upper case (stat.ML, q-bio.NC,
+    astro-ph.CO), a longer one lower case (cond-mat.stat-mech, physics.comp-ph). Text that is
+    no category name comes back stripped but otherwise as given.
+    """
+    text = text.strip()
+    match = _CATEGORY.fullmatch(text)
+    if not match:
+        return text
+    archive, subject = match.group(1).lower(), match.group(2)
+    if subject is None:
+        return archive
+    return f"{archive}.{subject.upper() if len(subject) == 2 else subject.lower()}"
+
+
+def canonical_categories(texts: Iterable[str]) -> list[str]:
+    """canonical_category of each, without repeats, in order."""
+    return list(dict.fromkeys(canonical_category(t) for t in texts))
 
 
 _TEX_COMMANDS = re.compile(

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from dlradar.errors import NotFoundError
 from tracker import search, search_index
-from tracker.normalize import normalize_doi, split_arxiv_id
+from tracker.normalize import canonical_categories, normalize_doi, split_arxiv_id
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,16 @@ class PaperFilter:
     search: str | None = None
     curated: bool | None = None
     source: str | None = None
+
+
+# A LIKE whose pattern comes from contains_pattern: the user's % and _ are literal characters.
+LIKE_ESCAPED = "LIKE ? COLLATE NOCASE ESCAPE '\\'"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE_ESCAPED pattern matching values that contain `text` as typed (any case)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _member(table: str, condition: str, *, per_row: bool) -> str:
@@ -65,12 +75,15 @@ def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[An
         clauses.append("p.published <= ?")
         params.append(f.until)
     if f.categories:
-        marks = ",".join("?" * len(f.categories))
+        # arXiv's spelling, so any case typed meets the index on paper_categories(category)
+        # (COLLATE NOCASE could not use it, and would scan every paper's categories).
+        categories = canonical_categories(f.categories)
+        marks = ",".join("?" * len(categories))
         clauses.append(_member("paper_categories", f"category IN ({marks})", per_row=per_row))
-        params.extend(f.categories)
+        params.extend(categories)
     if f.author:
-        clauses.append(_member("paper_authors", "name LIKE ? COLLATE NOCASE", per_row=per_row))
-        params.append(f"%{f.author}%")
+        clauses.append(_member("paper_authors", f"name {LIKE_ESCAPED}", per_row=per_row))
+        params.append(contains_pattern(f.author))
     if f.curated is not None:
         clauses.append("p.curated = ?")
         params.append(int(f.curated))

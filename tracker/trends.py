@@ -26,6 +26,7 @@ import sqlite_utils
 
 from dlradar.db import transaction
 from dlradar.errors import DlradarError
+from tracker.normalize import canonical_categories
 from tracker.schema_discovery import FULL_REBUILD, bucket_sql
 
 PERIODS = ("month", "quarter", "year")
@@ -304,6 +305,13 @@ def _date_bound(text: str | date | None, *, end: bool) -> str | None:
 def check_date(text: str | None) -> None:
     """Raise DlradarError unless `text` is empty or YYYY, YYYY-MM or YYYY-MM-DD."""
     _date_bound(text, end=False)
+
+
+def is_reversed(since: str | None, until: str | None) -> bool:
+    """Whether `since` starts after `until` ends ("2025-03" to "2025-03" is one month, not
+    reversed); such a range selects nothing, which would pass for a quiet period."""
+    first, last = _date_bound(since, end=False), _date_bound(until, end=True)
+    return first is not None and last is not None and first > last
 
 
 def _bucket_dates(bucket: str) -> tuple[str, str] | None:
@@ -585,7 +593,8 @@ def family_counts(
     _check_period(period)
     _check_by(by)
     dates = _Range(_date_bound(since, end=False), _date_bound(until, end=True))
-    cells = _cells(db, _Ask(by, dates, families, venues, categories))
+    # arXiv's spelling: the cube keys categories as stored, so "cs.lg" must become "cs.LG".
+    cells = _cells(db, _Ask(by, dates, families, venues, canonical_categories(categories)))
     totals_by_group, counts = _roll_up(cells, period)
     present: dict[tuple[str, str | None], set[str]] = defaultdict(set)
     for label, grp, family in counts:

@@ -35,9 +35,15 @@ def read_lines(
     label: str,
     page_size: int = PAGE_SIZE,
 ) -> Iterator[Page]:
-    """Yield Pages of converted records; bad lines become warnings, never a crash."""
+    """Yield Pages of converted records; bad lines become warnings, never a crash.
+
+    A file whose lines are all unreadable raises FormatError (naming the first problem): it is
+    not in this format, which must not pass for an empty listing. A file without a non-blank
+    line is empty: one Page without records, noted as such.
+    """
     records: list[PaperRecord] = []
     warnings: list[str] = []
+    yielded = False  # a full page of records went out: the file holds papers
     try:
         handle = path.open("r", encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -64,6 +70,12 @@ def read_lines(
             if len(records) >= page_size:
                 yield Page(records, cursor=f"line:{line_no}", warnings=warnings)
                 records, warnings = [], []
-    if records or warnings or line_no == 0:
-        notes = {"empty": f"{path.name} holds no papers"} if line_no == 0 else {}
-        yield Page(records, cursor=f"line:{line_no}", warnings=warnings, notes=notes)
+                yielded = True
+    if not (records or yielded) and warnings:
+        # Every non-blank line gave a warning, so their count is the number of lines tried.
+        first = warnings[0].removeprefix(f"{path.name} ")
+        raise FormatError(f"{path.name}: no readable paper in {len(warnings)} line(s); {first}")
+    if records or warnings:
+        yield Page(records, cursor=f"line:{line_no}", warnings=warnings)
+    elif not yielded:
+        yield Page([], cursor=f"line:{line_no}", notes={"empty": f"{path.name} holds no papers"})

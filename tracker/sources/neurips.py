@@ -16,12 +16,13 @@ k listing entries are done.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, Tag
 
 from dlradar.errors import FetchError, FormatError
@@ -112,7 +113,11 @@ def _split_names(text: str) -> list[str]:
 
 
 def _soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+    # An XML file imported with --format neurips is reported as not a NeurIPS page; bs4's
+    # advice to use an XML parser would only be noise on stderr.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(html, "lxml")
 
 
 # -- listing ---------------------------------------------------------------------------------
