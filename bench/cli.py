@@ -407,9 +407,12 @@ def peak_command(
     callback=check_families,
     help="Only this family (cnn, mlp, rnn, ...).",
 )
+@db_option
 @format_option()
-def models_command(family: str | None, fmt: str) -> None:
+def models_command(family: str | None, db_path: str | None, fmt: str) -> None:
     """List the model zoo (nothing is run): name, family, params, FLOPs at batch 1, input.
+
+    The zoo is code, not data: --db is accepted, as on every command, and no database is opened.
 
     \b
     Examples:
