@@ -412,41 +412,33 @@ def peak_command(
 def models_command(family: str | None, db_path: str | None, fmt: str) -> None:
     """List the model zoo (nothing is run): name, family, params, FLOPs at batch 1, input.
 
+    Counting params and FLOPs builds each model, so the first listing takes a while; the figures
+    are then cached in $XDG_CACHE_HOME/dlradar/ (else ~/.cache/dlradar/) and recounted whenever
+    the zoo's code or the torch, torchvision, transformers or dlradar version changes.
     The zoo is code, not data: --db is accepted, as on every command, and no database is opened.
 
     \b
     Examples:
       dlradar bench models
-      dlradar bench models --format jsonl
+      dlradar bench models --family transformer --format jsonl
     """
-    from bench.zoo import list_models
+    from bench.zoo_listing import list_zoo
 
-    rows = []
-    for spec in list_models():
-        if family and spec.family != family:
-            continue
-        count = spec.flops(1)
-        rows.append(
-            {
-                "name": spec.name,
-                "family": spec.family,
-                "params": spec.params(),
-                "flops": count.flops,
-                "macs": count.macs,
-                "flop_method": count.method,
-                "input": spec.input,
-                "source": spec.source,
-                "task": spec.task,
-                "quick": spec.quick,
-                "published_params": spec.published_params,
-            }
-        )
+    rows = list_zoo(
+        family, progress=_count_progress, notice=lambda text: click.echo(text, err=True)
+    )
     click.echo(
         render(
             rows, fmt, ("name", "family", "params", "flops", "macs", "input", "source", "quick")
         ),
         nl=False,
     )
+
+
+def _count_progress(text: str | None) -> None:
+    """A status line redrawn in place on a TTY (cleared with None); nothing otherwise."""
+    if sys.stderr.isatty():
+        click.echo(f"\r\x1b[K{text or ''}", err=True, nl=False)
 
 
 @bench.command("list")
