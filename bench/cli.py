@@ -13,12 +13,13 @@ import click
 from bench import store
 from bench.choices import BACKENDS, DEVICES
 from bench.report import BenchReport
-from dlradar.config import load_settings
+from dlradar.config import Settings, load_settings
 from dlradar.db import open_db
-from dlradar.errors import DlradarError
+from dlradar.errors import ConfigError, DlradarError
 from dlradar.options import check_families, config_option, db_option, format_option
 from dlradar.output import render
 
+PROFILES = ("quick", "full")  # bench.runner.profile_config's
 SHOW_COLUMNS = (
     "run_id",
     "model",
@@ -113,7 +114,13 @@ def bench() -> None:
 
 
 @bench.command("run")
-@click.option("--quick", is_flag=True, help="The quick profile: a few small models, batch 1.")
+@click.option(
+    "--quick/--full",
+    "quick",
+    default=None,
+    help="The quick profile (a few small models, batch 1) or the full one (every model, batch 1"
+    " and 8); default: [bench] profile of the configuration (quick).",
+)
 @click.option("--model", "models", multiple=True, help="Model name (repeat or comma list).")
 @click.option("--backend", "backends", multiple=True, help=f"{'|'.join(BACKENDS)} (repeatable).")
 @click.option("--device", "devices", multiple=True, help=f"{'|'.join(DEVICES)} (repeatable).")
@@ -160,7 +167,7 @@ def bench() -> None:
 @config_option
 @format_option()
 def run_command(
-    quick: bool,
+    quick: bool | None,
     models: tuple[str, ...],
     backends: tuple[str, ...],
     devices: tuple[str, ...],
@@ -179,18 +186,20 @@ def run_command(
 ) -> None:
     """Time models on each backend, device, batch size and thread count; store every result.
 
-    Without --quick the full profile runs: every model, both backends, batch 1 and 8.
+    Without --quick or --full the [bench] profile setting chooses (quick unless configured).
     Options narrow or widen either profile. Ctrl-C keeps what finished.
 
     \b
     Examples:
       dlradar bench run --quick
+      dlradar bench run --full --backend onnxruntime
       dlradar bench run --model lenet5,mlp --threads 1,2 --min-iterations 50 --min-time 2
     """
     from bench.runner import profile_config, run_benchmark
     from bench.timing import TimingConfig
 
-    base = profile_config("quick" if quick else "full")
+    settings = load_settings(config_path)
+    base = profile_config(_profile_name(quick, settings))
     old = base.timing
     try:
         chosen_min_time = old.min_time_s if min_time is None else min_time
@@ -203,7 +212,7 @@ def run_command(
             max_warmup_s=old.max_warmup_s,
         )
         # Thread counts: --threads, else [bench] threads of the configuration, else the profile's.
-        configured = [int(t) for t in load_settings(config_path).get("bench", "threads") or []]
+        configured = [int(t) for t in settings.get("bench", "threads") or []]
         config = replace(
             base,
             models=tuple(split_list(models)) or base.models,
@@ -228,6 +237,17 @@ def run_command(
     click.echo(f"run {run_id}: {run['status']} ({run['message']})", err=True)
     if run["status"] == "failed":
         raise DlradarError(f"run {run_id}: every configuration failed (see `bench show {run_id}`)")
+
+
+def _profile_name(quick: bool | None, settings: Settings) -> str:
+    """--quick or --full, else [bench] profile of the configuration (file, environment, default)."""
+    if quick is not None:
+        return "quick" if quick else "full"
+    profile = settings.get("bench", "profile")
+    if profile not in PROFILES:
+        origin = settings.origins["bench"]["profile"]
+        raise ConfigError(f"bench.profile = {profile!r} ({origin}): expected quick or full")
+    return str(profile)
 
 
 @bench.command("eval")
@@ -407,43 +427,38 @@ def peak_command(
     callback=check_families,
     help="Only this family (cnn, mlp, rnn, ...).",
 )
+@db_option
 @format_option()
-def models_command(family: str | None, fmt: str) -> None:
+def models_command(family: str | None, db_path: str | None, fmt: str) -> None:
     """List the model zoo (nothing is run): name, family, params, FLOPs at batch 1, input.
+
+    Counting params and FLOPs builds each model, so the first listing takes a while; the figures
+    are then cached in $XDG_CACHE_HOME/dlradar/ (else ~/.cache/dlradar/) and recounted whenever
+    the zoo's code or the torch, torchvision, transformers or dlradar version changes.
+    The zoo is code, not data: --db is accepted, as on every command, and no database is opened.
 
     \b
     Examples:
       dlradar bench models
-      dlradar bench models --format jsonl
+      dlradar bench models --family transformer --format jsonl
     """
-    from bench.zoo import list_models
+    from bench.zoo_listing import list_zoo
 
-    rows = []
-    for spec in list_models():
-        if family and spec.family != family:
-            continue
-        count = spec.flops(1)
-        rows.append(
-            {
-                "name": spec.name,
-                "family": spec.family,
-                "params": spec.params(),
-                "flops": count.flops,
-                "macs": count.macs,
-                "flop_method": count.method,
-                "input": spec.input,
-                "source": spec.source,
-                "task": spec.task,
-                "quick": spec.quick,
-                "published_params": spec.published_params,
-            }
-        )
+    rows = list_zoo(
+        family, progress=_count_progress, notice=lambda text: click.echo(text, err=True)
+    )
     click.echo(
         render(
             rows, fmt, ("name", "family", "params", "flops", "macs", "input", "source", "quick")
         ),
         nl=False,
     )
+
+
+def _count_progress(text: str | None) -> None:
+    """A status line redrawn in place on a TTY (cleared with None); nothing otherwise."""
+    if sys.stderr.isatty():
+        click.echo(f"\r\x1b[K{text or ''}", err=True, nl=False)
 
 
 @bench.command("list")

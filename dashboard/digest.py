@@ -390,12 +390,6 @@ def build_digest(
         "bench_changes": bench["changes"],
         "bench_regressions": bench["regressions"],
     }
-    if not papers:
-        papers_note = "No papers this week."
-    elif not picks and exclude:
-        papers_note = f"All {len(exclude)} papers of this week were featured in earlier digests."
-    else:
-        papers_note = "No papers featured ([digest] top_papers is 0)."
     return {
         "week": week.label,
         "since": since,
@@ -404,12 +398,9 @@ def build_digest(
         "counts": counts,
         "ranking": {"description": method},
         "empty": not papers,
-        "nothing_new": (
-            f"No papers published from {since} to {until} are stored. arXiv announces nothing at"
-            " weekends and on holidays; if you expected papers, run `dlradar fetch arxiv` (or"
-            f" `dlradar run`), then `dlradar digest --week {week.label} --force`."
-        ),
-        "papers_note": papers_note,
+        # Both notes are null when they do not apply, so a reader of the JSON can trust them.
+        "nothing_new": None if papers else _nothing_new(week),
+        "papers_note": _papers_note(len(papers), len(picks), len(exclude), limit),
         "papers": [_paper_entry(rank, pick) for rank, pick in enumerate(picks, 1)],
         "trends": trends_section(db, week),
         "benchmarks": bench,
@@ -422,6 +413,27 @@ def build_digest(
             "smtp": _smtp_summary(settings),
         },
     }
+
+
+def _nothing_new(week: IsoWeek) -> str:
+    since, until = week.monday.isoformat(), week.sunday.isoformat()
+    return (
+        f"No papers published from {since} to {until} are stored. arXiv announces nothing at"
+        " weekends and on holidays; if you expected papers, run `dlradar fetch arxiv` (or"
+        f" `dlradar run`), then `dlradar digest --week {week.label} --force`."
+    )
+
+
+def _papers_note(papers: int, featured: int, already_featured: int, limit: int) -> str | None:
+    """Why the digest features no paper; None when it features some."""
+    if featured:
+        return None
+    if not papers:
+        return "No papers this week."
+    if limit <= 0:
+        return "No papers featured ([digest] top_papers is 0)."
+    # With places left, rank_week leaves a stored paper out only when it was featured before.
+    return f"All {already_featured} papers of this week were featured in earlier digests."
 
 
 def _paper_entry(rank: int, pick: Pick) -> dict[str, Any]:

@@ -46,7 +46,8 @@ def db(db_path: Path) -> Iterator[sqlite_utils.Database]:
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    # Commands must not touch the developer's data/ or config: run from an empty directory.
+    # Commands must not touch the developer's data/, config or cache: run from an empty directory.
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DLRADAR_DB", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return CliRunner()

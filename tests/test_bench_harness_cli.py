@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from bench.cli import bench
 from bench.report import BenchReport
 from bench.zoo import list_models
+from dlradar.cli import cli
 
 DESIGN_FIELDS = {"run_id", "model", "backend", "device", "dtype", "batch_size", "threads",
                  "params", "flops", "latency_ms", "throughput_per_s", "peak_memory_mb",
@@ -58,7 +59,57 @@ def test_peak_then_run_then_show_with_roofline(runner: CliRunner, db_path: Path)
     assert "| lenet5 | onnxruntime | cpu | 2 | 1 |" in markdown.stdout
     saved = BenchReport.from_json(Path("r.json"))  # the runner fixture works in tmp_path
     assert [r["latency_ms"] for r in saved.results] == [r["latency_ms"] for r in rows]
-    assert saved.run["profile"] == "full+custom"
+    assert saved.run["profile"] == "quick+custom"  # [bench] profile's default
+
+
+@pytest.mark.parametrize(
+    ("setting", "env", "flag", "profile"),
+    [
+        (None, None, None, "quick"),  # the default of [bench] profile
+        ("full", None, None, "full"),  # the file chooses
+        ("full", None, "--quick", "quick"),  # a flag wins over the file
+        ("quick", None, "--full", "full"),
+        ("full", "quick", None, "quick"),  # the environment wins over the file
+    ],
+)
+def test_the_configured_profile_is_the_default_one(
+    runner: CliRunner,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    env: str | None,
+    flag: str | None,
+    profile: str,
+) -> None:
+    if setting:
+        Path("dlradar.toml").write_text(f'[bench]\nprofile = "{setting}"\n')  # in tmp_path
+    if env:
+        monkeypatch.setenv("DLRADAR_BENCH_PROFILE", env)
+    db = ["--db", str(db_path)]
+    args = ["bench", "run", "--model", "lenet5", "--size", "small", "--backend", "torch",
+            "--threads", "1", "--format", "jsonl", *FAST, *db, *([flag] if flag else [])]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    batches = [json.loads(line)["batch_size"] for line in result.stdout.splitlines()]
+    assert batches == {"quick": [1], "full": [1, 8]}[profile]  # the profile's batch sizes
+    listed = runner.invoke(cli, ["bench", "list", "--format", "json", *db])
+    assert json.loads(listed.stdout)[0]["profile"] == f"{profile}+custom"
+    shown = runner.invoke(cli, ["config", "show", "--format", "json", *db])
+    row = next(r for r in json.loads(shown.stdout) if r["setting"] == "bench.profile")
+    assert row["value"] == (env or setting or "quick")
+    origin = "env DLRADAR_BENCH_PROFILE" if env else ("file" if setting else "default")
+    assert row["origin"].startswith(origin)
+
+
+def test_an_unknown_configured_profile_is_a_one_line_error(
+    runner: CliRunner, db_path: Path
+) -> None:
+    Path("dlradar.toml").write_text('[bench]\nprofile = "fast"\n')
+    result = runner.invoke(cli, ["bench", "run", "--model", "lenet5", "--db", str(db_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: bench.profile = 'fast' (file ")
+    assert result.output.rstrip().endswith("expected quick or full")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_unknown_model_and_bad_options_are_usage_or_named_errors(

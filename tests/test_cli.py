@@ -41,6 +41,22 @@ def test_every_command_is_documented_with_an_example(runner: CliRunner) -> None:
             assert f"dlradar {name}" in readme, f"README does not document `dlradar {name}`"
 
 
+def test_every_command_takes_db(runner: CliRunner, tmp_path: Path) -> None:
+    """design.md: `--db PATH` on every command, so a new command without it fails here."""
+    leaves = [(n, c) for n, c in _walk(cli) if not isinstance(c, click.Group)]
+    assert len(leaves) > 20  # the walk reached the subcommands of the groups
+    missing = [
+        name
+        for name, command in leaves
+        if not any(isinstance(p, click.Option) and "--db" in p.opts for p in command.params)
+    ]
+    assert missing == [], f"commands without --db: {missing}"
+    db = ["--db", str(tmp_path / "x.db")]
+    result = runner.invoke(cli, ["classify", "Graph Attention Networks", "--format", "json", *db])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["families"] == ["gnn"]
+
+
 def test_papers_jsonl_has_the_contract_fields(
     runner: CliRunner, real: Path, tmp_path: Path
 ) -> None:

@@ -17,7 +17,14 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from dashboard.digest import last_complete_week, parse_week, write_digest
-from dashboard.digest_render import extractive_tldr, shorten_authors
+from dashboard.digest_render import (
+    extractive_tldr,
+    render_feed_summary,
+    render_html,
+    render_markdown,
+    render_text,
+    shorten_authors,
+)
 from dlradar.cli import cli
 from dlradar.config import Settings, load_settings
 from dlradar.db import open_db, transaction
@@ -160,6 +167,34 @@ def test_empty_week_says_nothing_new(w34: sqlite_utils.Database, settings: Setti
     assert transformer["count"] == 0 and transformer["average"] > 0
 
 
+def test_the_json_notes_are_null_unless_they_apply(
+    w34: sqlite_utils.Database, settings: Settings
+) -> None:
+    """nothing_new only for a week without papers; papers_note only when none is featured."""
+    write_digest(w34, settings, week=WEEK)
+    write_digest(w34, settings, week="2025-W35")
+    _, busy, _ = _read(Path.cwd(), WEEK)
+    assert len(busy["papers"]) == 10
+    assert busy["nothing_new"] is None and busy["papers_note"] is None
+    md, empty, html = _read(Path.cwd(), "2025-W35")
+    assert empty["papers"] == [] and empty["papers_note"] == "No papers this week."
+    assert empty["nothing_new"].startswith("No papers published from 2025-08-25 to 2025-08-31")
+    assert empty["nothing_new"] in md.replace("\\", "")  # Markdown escapes the backticks
+    text = render_text(empty)
+    assert "NOTHING NEW THIS WEEK\n" + empty["nothing_new"] in text
+    assert "No papers this week." in text and "No papers this week." in html
+    for data in (busy, empty):  # every renderer still reads both shapes
+        for output in (render_markdown(data), render_text(data), render_html(data)):
+            assert "None" not in output
+        render_feed_summary(data)
+
+    settings.override("digest", "top_papers", 0)
+    write_digest(w34, settings, week=WEEK, force=True)
+    _, none_featured, _ = _read(Path.cwd(), WEEK)
+    assert none_featured["papers"] == [] and none_featured["nothing_new"] is None
+    assert none_featured["papers_note"] == "No papers featured ([digest] top_papers is 0)."
+
+
 def test_same_week_again_changes_nothing_unless_forced(
     w34: sqlite_utils.Database, settings: Settings
 ) -> None:
@@ -195,7 +230,8 @@ def test_a_paper_is_never_featured_twice(w34: sqlite_utils.Database, settings: S
     _, second, _ = _read(Path.cwd(), "2025-W35")
     assert second["counts"]["papers"] == 3 and second["counts"]["already_featured"] == 3
     assert second["papers"] == [] and result.counts["featured"] == 0
-    assert "featured in earlier digests" in second["papers_note"]
+    assert second["papers_note"] == "All 3 papers of this week were featured in earlier digests."
+    assert second["nothing_new"] is None  # the week has papers, just none new to feature
     rows = w34.execute("SELECT paper_id, COUNT(*) FROM digest_featured GROUP BY paper_id")
     assert all(count == 1 for _, count in rows)
 

@@ -65,11 +65,15 @@ def _classify_decoded_lines(stream: IO[str], out: IO[str]) -> int:
     metavar="FILE",
     help='Read {"title", "abstract"} JSON lines from FILE (- for stdin); write one result per line.',
 )
+@db_option
 @format_option("table")
-def classify_command(title: str | None, abstract: str, jsonl: IO[str] | None, fmt: str) -> None:
+def classify_command(
+    title: str | None, abstract: str, jsonl: IO[str] | None, db_path: str | None, fmt: str
+) -> None:
     """Tag a text with its architecture families, with evidence and confidence.
 
-    Tags from the text alone (never from a curated list). --format json prints
+    Tags from the text alone (never from a curated list or the database: --db is accepted,
+    as on every command, and not read). --format json prints
     {"families": [...], "evidence": {family: [words]}, "confidence": {family: 0..1}};
     --jsonl always writes one such object per input line, in order.
 
