@@ -87,6 +87,7 @@ def open_db(
         db_path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(db_path, timeout=30, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
+        register_functions(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -99,6 +100,13 @@ def open_db(
         # Also a file that opens but cannot be read or written (a device, a read-only disk).
         raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
     return db
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the queries use: fold_name(text) drops accents (tracker.normalize)."""
+    from tracker.normalize import fold_name
+
+    conn.create_function("fold_name", 1, fold_name, deterministic=True)
 
 
 def db_file(db: sqlite_utils.Database) -> Path:

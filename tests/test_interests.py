@@ -125,6 +125,12 @@ def test_an_author_interest_takes_percent_and_underscore_literally(
     assert [(r.paper["id"], r.reason) for r in ranked] == [(literal, "author j_smith")]
 
 
+def test_an_author_interest_ignores_accents(db: sqlite_utils.Database) -> None:
+    accented = add(db, "One", "Text.", authors=("Dirk Wübben",))
+    ranked = rank_by_interests(db, Interests(authors=("Wubben",)))
+    assert [(r.paper["id"], r.reason) for r in ranked] == [(accented, "author Wubben")]
+
+
 def test_filter_limit_and_empty_interests(
     db: sqlite_utils.Database, library: dict[str, int]
 ) -> None:

@@ -186,6 +186,25 @@ def test_author_filter_takes_percent_and_underscore_literally(db: sqlite_utils.D
         assert per_row == len(hits), typed
 
 
+def test_author_filter_ignores_accents_both_ways(db: sqlite_utils.Database) -> None:
+    # "Wubben" missed "Wübben": LIKE folds ASCII case only.
+    names = ["Dirk Wübben", "Anna Wubben", "Søren Kierkegaard", "Łukasz Kaiser", "Bob Smith"]
+    for n, name in enumerate(names):
+        _add(db, preprint(source_id=f"2002.0000{n}", arxiv_id=f"2002.0000{n}",
+                          title=f"Paper {n}", authors=[name]))  # fmt: skip
+    for typed, found in (
+        ("wubben", {"Dirk Wübben", "Anna Wubben"}),
+        ("Wübben", {"Dirk Wübben", "Anna Wubben"}),
+        ("soren", {"Søren Kierkegaard"}),
+        ("lukasz", {"Łukasz Kaiser"}),
+        ("smith", {"Bob Smith"}),
+        ("wüb%", set()),  # the % is still a literal character
+    ):
+        hits = {p["authors"][0] for p in find_papers(db, PaperFilter(author=typed))}
+        assert hits == found, typed
+        assert count_papers(db, PaperFilter(author=typed, search="paper")) == len(found), typed
+
+
 def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
     versions = applied_versions(db)
     assert versions["tracker"] >= 1

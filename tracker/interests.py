@@ -126,11 +126,12 @@ def _hits_sql(
         params += [*interests.families, *where_params]
     for author in interests.authors:
         # Two matching authors on one paper give two rows: `best` below keeps one.
+        condition, values = query.author_matches("a.name", author)
         parts.append(
             part(f"'author', ?, {AUTHOR_WEIGHT}", "paper_authors a", "a.paper_id",
-                 f"a.name {query.LIKE_ESCAPED}", papers_first=True)
+                 condition, papers_first=True)
         )  # fmt: skip
-        params += [author, query.contains_pattern(author), *where_params]
+        params += [author, *values, *where_params]
     return " UNION ALL ".join(parts), params
 
 

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from dlradar.errors import NotFoundError
 from tracker import search, search_index
-from tracker.normalize import canonical_categories, normalize_doi, split_arxiv_id
+from tracker.normalize import canonical_categories, fold_name, normalize_doi, split_arxiv_id
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,23 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def author_matches(column: str, author: str) -> tuple[str, list[str]]:
+    """SQL (and its parameters) true when the name in `column` contains `author`, ignoring case
+    and accents: "wubben" finds "Wübben", and "Wübben" finds "Wubben".
+
+    Only names with a non-ASCII character (more bytes than characters) go through fold_name,
+    a Python function (dlradar.db.register_functions). That test costs SQLite a third of the
+    LIKE scan at a million papers; a GLOB for non-ASCII characters cost four times the scan.
+    """
+    pattern = contains_pattern(fold_name(author))
+    sql = (
+        f"({column} {LIKE_ESCAPED} OR"
+        f" (length(CAST({column} AS BLOB)) > length({column})"
+        f" AND fold_name({column}) {LIKE_ESCAPED}))"
+    )
+    return sql, [pattern, pattern]
+
+
 def _member(table: str, condition: str, *, per_row: bool) -> str:
     """`p` has a row in `table` meeting `condition`.
 
@@ -48,7 +65,8 @@ def _member(table: str, condition: str, *, per_row: bool) -> str:
     the filter drives a listing).
     """
     if per_row:
-        return f"EXISTS (SELECT 1 FROM {table} x WHERE x.paper_id = p.id AND x.{condition})"
+        # Unqualified columns in `condition` name the inner table's (papers has none of them).
+        return f"EXISTS (SELECT 1 FROM {table} x WHERE x.paper_id = p.id AND {condition})"
     return f"p.id IN (SELECT paper_id FROM {table} WHERE {condition})"
 
 
@@ -82,8 +100,9 @@ def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[An
         clauses.append(_member("paper_categories", f"category IN ({marks})", per_row=per_row))
         params.extend(categories)
     if f.author:
-        clauses.append(_member("paper_authors", f"name {LIKE_ESCAPED}", per_row=per_row))
-        params.append(contains_pattern(f.author))
+        condition, values = author_matches("name", f.author)
+        clauses.append(_member("paper_authors", condition, per_row=per_row))
+        params.extend(values)
     if f.curated is not None:
         clauses.append("p.curated = ?")
         params.append(int(f.curated))
