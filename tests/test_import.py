@@ -70,6 +70,22 @@ def test_bad_lines_are_warnings_and_good_lines_are_kept(
     assert "line 5" in result.warnings[2] and "truncated" in result.warnings[2]
 
 
+def test_generic_categories_are_stored_in_arxivs_spelling(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    line = {
+        "id": "2501.00001",
+        "title": "A paper",
+        "summary": "Text.",
+        "categories": "CS.lg stat.ml cs.LG",
+    }
+    path = tmp_path / "papers.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    import_file(db, path)
+    assert get_paper(db, "2501.00001")["categories"] == ["cs.LG", "stat.ML"]
+    assert count_papers(db, PaperFilter(categories=("CS.LG",))) == 1
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

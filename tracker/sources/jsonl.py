@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.normalize import (
+    canonical_categories,
     clean_author,
     clean_text,
     clean_title,
@@ -72,7 +73,8 @@ def convert(obj: dict[str, Any], *, listing_date: str | None = None) -> PaperRec
         year=int(year) if year else year_of(published),
         published=published,
         updated=iso_date(obj.get("updated")),
-        categories=[str(c) for c in categories],
+        # Other tools' spelling ('CS.lg') is arXiv's in the store, where --category looks.
+        categories=canonical_categories(str(c) for c in categories),
         comment=clean_text(obj.get("comment") or obj.get("comments")) or None,
         url=str(url) if url else None,
         pdf_url=str(pdf_url) if pdf_url else None,
