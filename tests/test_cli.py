@@ -149,6 +149,22 @@ def test_offline_run_loads_the_catalogue(runner: CliRunner, tmp_path: Path) -> N
     assert "Semi-Supervised Classification with Graph Convolutional Networks" not in titles
 
 
+def test_the_run_benchmarks_with_the_configured_threads(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `bench run` read [bench] threads; the main job's quick benchmark ignored them.
+    import bench.runner
+
+    asked: list[object] = []
+    monkeypatch.setattr(
+        bench.runner, "run_quick_profile", lambda db, say, threads: asked.append(threads) or "ok"
+    )
+    (tmp_path / "dlradar.toml").write_text("[bench]\nthreads = [2]\n")
+    result = runner.invoke(cli, ["run", "--offline", "--no-dashboard"])
+    assert result.exit_code == 0, result.output
+    assert asked == [[2]]
+
+
 def test_papers_ranked_by_saved_interests(runner: CliRunner, real: Path, tmp_path: Path) -> None:
     (tmp_path / "dlradar.toml").write_text('[interests]\nkeywords = ["mixture of experts"]\n')
     db = str(tmp_path / "x.db")

@@ -86,7 +86,9 @@ def run_main_job(
         # Imported only here: the harness brings in torch, which `run --no-bench` never needs.
         from bench.runner import run_quick_profile
 
-        ok &= _attempt(say, lambda: run_quick_profile(db, say=say))
+        # [bench] threads, as `bench run` reads them; the job always runs the quick profile.
+        threads = [int(t) for t in settings.get("bench", "threads") or []]
+        ok &= _attempt(say, lambda: run_quick_profile(db, say=say, threads=threads or None))
     else:
         say("  skipped (--no-bench)")
 
