@@ -90,7 +90,9 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
 @click.option(
     "--category", "categories", multiple=True, help="arXiv category, e.g. cs.LG (any case)."
 )
-@click.option("--author", default=None, help="Part of an author's name.")
+@click.option(
+    "--author", default=None, help="Part of an author's name, any case, accents optional."
+)
 @click.option("--search", "-s", default=None, help="Full-text search of title and abstract.")
 @click.option("--curated", is_flag=True, default=False, help="Only landmark catalogue papers.")
 @click.option(
