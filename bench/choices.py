@@ -2,3 +2,4 @@
 
 BACKENDS = ("torch", "torch-compile", "onnxruntime")
 DEVICES = ("cpu", "cuda")
+PROFILES = ("quick", "full")  # bench.runner.profile_config builds each

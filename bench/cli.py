@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from bench import store
-from bench.choices import BACKENDS, DEVICES
+from bench.choices import BACKENDS, DEVICES, PROFILES
 from bench.report import BenchReport
 from dlradar.config import Settings, load_settings
 from dlradar.db import open_db
@@ -19,7 +19,6 @@ from dlradar.errors import ConfigError, DlradarError
 from dlradar.options import check_families, config_option, db_option, format_option
 from dlradar.output import render
 
-PROFILES = ("quick", "full")  # bench.runner.profile_config's
 SHOW_COLUMNS = (
     "run_id",
     "model",
@@ -246,7 +245,9 @@ def _profile_name(quick: bool | None, settings: Settings) -> str:
     profile = settings.get("bench", "profile")
     if profile not in PROFILES:
         origin = settings.origins["bench"]["profile"]
-        raise ConfigError(f"bench.profile = {profile!r} ({origin}): expected quick or full")
+        raise ConfigError(
+            f"bench.profile = {profile!r} ({origin}): expected {' or '.join(PROFILES)}"
+        )
     return str(profile)
 
 

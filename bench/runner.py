@@ -22,7 +22,7 @@ import sqlite_utils
 import torch
 
 from bench import store
-from bench.choices import BACKENDS, DEVICES
+from bench.choices import BACKENDS, DEVICES, PROFILES
 from bench.environment import capture_environment
 from bench.onnx_export import (
     DEFAULT_ATOL,
@@ -147,7 +147,7 @@ def profile_config(profile: str, **overrides: Any) -> RunConfig:
             profile="full",
         )
     else:
-        raise DlradarError(f"unknown benchmark profile {profile!r} (quick or full)")
+        raise DlradarError(f"unknown benchmark profile {profile!r} ({' or '.join(PROFILES)})")
     changes = {k: v for k, v in overrides.items() if v not in (None, ())}
     return replace(base, **changes) if changes else base
 
