@@ -8,7 +8,7 @@ about, since they make any change suspect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -74,8 +74,8 @@ def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def compare_rows(
-    rows_a: list[dict[str, Any]],
-    rows_b: list[dict[str, Any]],
+    rows_a: Sequence[Mapping[str, Any]],
+    rows_b: Sequence[Mapping[str, Any]],
     threshold: float = REGRESSION_THRESHOLD,
 ) -> list[Change]:
     """Pair results by configuration and judge each pair (the last result wins on duplicates)."""

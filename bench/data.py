@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
 
 DIGIT_CLASSES = 10
 SIGNAL_CLASSES = 4

@@ -23,7 +23,7 @@ from torch import nn
 
 from bench import data
 from bench.zoo import ModelSpec, get_model
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
 
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from bench.threads import ThreadSettings, ort_session_options
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
 
 EXPORTERS = ("dynamo", "torchscript")
 OUTPUT_NAME = "output"

@@ -20,7 +20,7 @@ import torch
 
 from bench.threads import ThreadSettings, ort_session_options, torch_threads
 from bench.timing import TimingConfig, host_timed, measure
-from dlradar.db import utc_now
+from core.db import utc_now
 
 DEFAULT_SIZES = (256, 512, 1024, 2048)
 DEFAULT_BANDWIDTH_MB = 256

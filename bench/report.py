@@ -112,7 +112,7 @@ def _from_cell(text: str) -> Any:
 class BenchReport:
     """A run's metadata and its results (one dict per configuration, `bench show` shape)."""
 
-    results: list[dict[str, Any]]
+    results: Sequence[Mapping[str, Any]]
     run: dict[str, Any] = field(default_factory=dict)
 
     # --- construction ---

@@ -55,7 +55,7 @@ from bench.timing import (
     torch_call,
     torch_step,
 )
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
 
 EXPORT_BATCH = 2  # export with batch 2: batch 1 lets the exporter specialise the batch dim
 

@@ -1,4 +1,4 @@
-"""The benchmark store's tables, declared as migrations (see dlradar.db).
+"""The benchmark store's tables, declared as migrations (see core.db).
 
 bench_runs     one invocation of `bench run` / `bench eval` with its environment
 bench_results  one measured (or evaluated) configuration of a run, failed ones included
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from dlradar.db import migration
+from core.db import Schema
+
+SCHEMA = Schema("bench")
 
 
-@migration("bench", 1, "bench runs, results, samples, peaks")
+@SCHEMA.migration(1, "bench runs, results, samples, peaks")
 def _v1(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
@@ -107,6 +109,6 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration("bench", 2, "bench_peaks.gflops_engine: which runtime's GEMM kernel set the peak")
+@SCHEMA.migration(2, "bench_peaks.gflops_engine: which runtime's GEMM kernel set the peak")
 def _v2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE bench_peaks ADD COLUMN gflops_engine TEXT NOT NULL DEFAULT 'torch'")

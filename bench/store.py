@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlite_utils
 
 from bench.stats import LatencyStats
-from dlradar.db import transaction, utc_now
-from dlradar.errors import NotFoundError
+from core.db import transaction, utc_now
+from core.errors import NotFoundError
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
 
@@ -253,6 +253,132 @@ def samples(db: sqlite_utils.Database, result_id: int) -> list[float]:
     ]
 
 
+class Latency(TypedDict):
+    """Steady-state latency of one configuration, in milliseconds (count: timed calls)."""
+
+    mean: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    stdev: float
+    iqr: float
+    min: float
+    max: float
+    count: int
+
+
+class ResultRow(TypedDict):
+    """One stored result as `bench show --format jsonl` prints it and every reader gets it."""
+
+    run_id: int
+    result_id: int
+    model: str
+    family: str | None
+    backend: str
+    device: str
+    dtype: str | None
+    batch_size: int
+    threads: int | None
+    inter_op_threads: int | None
+    params: int | None
+    flops: float | None
+    macs: float | None
+    latency_ms: Latency | None
+    throughput_per_s: float | None
+    peak_memory_mb: float | None
+    status: str
+    error: str | None
+    stage: str | None
+    exporter: str | None
+    providers: list[str] | None
+    noisy: bool | None
+    stopped_by: str | None
+    achieved_gflops: float | None
+    fraction_of_peak: float | None
+    parity_max_abs_diff: float | None
+    phases: dict[str, float | None] | None
+    cuda_peak_memory_mb: float | None
+    eval: dict[str, Any] | None
+    created_at: str
+
+
+class ResultDetails(TypedDict):
+    """What a result was measured on, beyond its public row: the task and model size."""
+
+    task: str | None
+    size: str | None
+    latency_count: int | None
+    stopped_by: str | None
+
+
+class Sample(TypedDict):
+    result_id: int
+    iteration: int
+    ms: float
+
+
+def result_details(db: sqlite_utils.Database) -> dict[int, ResultDetails]:
+    """Every stored result's task, model size and why its timing stopped, by result id."""
+    out: dict[int, ResultDetails] = {}
+    for result_id, config, count, stopped_by, task in db.execute(
+        "SELECT id, config, latency_count, stopped_by, task FROM bench_results"
+    ).fetchall():
+        out[int(result_id)] = {
+            "task": task,
+            "size": json.loads(config or "{}").get("size"),
+            "latency_count": count,
+            "stopped_by": stopped_by,
+        }
+    return out
+
+
+def samples_of(db: sqlite_utils.Database, result_ids: Sequence[int]) -> list[Sample]:
+    """The raw per-iteration latencies of several results, by result and iteration."""
+    if not result_ids:
+        return []
+    marks = ",".join("?" * len(result_ids))
+    rows = db.execute(
+        f"SELECT result_id, iteration, ms FROM bench_samples WHERE result_id IN ({marks})"
+        " ORDER BY result_id, iteration",
+        list(result_ids),
+    ).fetchall()
+    return [{"result_id": int(r), "iteration": int(i), "ms": float(ms)} for r, i, ms in rows]
+
+
+def is_set_up(db: sqlite_utils.Database) -> bool:
+    """Whether this database has the benchmark tables (opened with bench's schema)."""
+    return "bench_results" in db.table_names()
+
+
+def result_count(db: sqlite_utils.Database) -> tuple[int, int]:
+    """How many results are stored, and the newest result id (0 when none)."""
+    total, last_id = db.execute(
+        "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM bench_results"
+    ).fetchone()
+    return int(total), int(last_id)
+
+
+def timing_results(
+    db: sqlite_utils.Database, *, after_id: int | None = None, up_to_id: int | None = None
+) -> list[tuple[dict[str, Any], ResultRow]]:
+    """Results of timing runs (not `bench eval`) by id range, oldest first, each as
+    (its run's environment, its public row)."""
+    clauses, params = ["u.kind = 'run'"], []
+    if after_id is not None:
+        clauses.append("r.id > ?")
+        params.append(after_id)
+    if up_to_id is not None:
+        clauses.append("r.id <= ?")
+        params.append(up_to_id)
+    rows = db.query(
+        "SELECT r.*, u.environment AS run_environment FROM bench_results r"
+        f" JOIN bench_runs u ON u.id = r.run_id WHERE {' AND '.join(clauses)} ORDER BY r.id",
+        params,
+    )
+    return [(json.loads(row["run_environment"] or "{}"), public_row(row)) for row in rows]
+
+
 def result_rows(
     db: sqlite_utils.Database,
     *,
@@ -260,7 +386,7 @@ def result_rows(
     model: str | None = None,
     backend: str | None = None,
     status: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ResultRow]:
     """Results in the public shape (design.md's `bench show` fields first), oldest first."""
     clauses: list[str] = []
     params: list[Any] = []
@@ -276,15 +402,22 @@ def result_rows(
     return [public_row(r) for r in rows]
 
 
-def public_row(row: dict[str, Any]) -> dict[str, Any]:
+def public_row(row: dict[str, Any]) -> ResultRow:
     """One stored result as the nested object that `bench show --format jsonl` prints."""
-    latency = None
+    latency: Latency | None = None
     if row.get("latency_p50") is not None:
         latency = {
-            k: row[f"latency_{k}"]
-            for k in ("mean", "p50", "p90", "p95", "p99", "stdev", "iqr", "min", "max")
+            "mean": row["latency_mean"],
+            "p50": row["latency_p50"],
+            "p90": row["latency_p90"],
+            "p95": row["latency_p95"],
+            "p99": row["latency_p99"],
+            "stdev": row["latency_stdev"],
+            "iqr": row["latency_iqr"],
+            "min": row["latency_min"],
+            "max": row["latency_max"],
+            "count": row["latency_count"],
         }
-        latency["count"] = row["latency_count"]
     eval_metrics = json.loads(row["eval_metrics"]) if row.get("eval_metrics") else None
     phases = {k: row[k] for k in ("build_s", "export_s", "session_s", "first_call_ms")}
     return {

@@ -22,7 +22,7 @@ from bench.models.lenet import LeNet5
 from bench.models.mlp import MLP
 from bench.models.recurrent import RecurrentClassifier
 from bench.models.small_transformer import TransformerClassifier
-from dlradar.errors import DlradarError, NotFoundError
+from core.errors import DlradarError, NotFoundError
 
 __all__ = [
     "BUILD_SEED",

@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import dlradar
+import core
 
 CACHE_FORMAT = 1
 CACHE_NAME = "zoo-figures.json"
@@ -82,7 +82,7 @@ def zoo_key(bench_dir: Path = BENCH_DIR) -> str:
     digest = hashlib.sha256()
     versions = {name: _library_version(name) for name in LIBRARIES}
     versions |= {
-        "dlradar": dlradar.__version__,
+        "dlradar": core.__version__,
         "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
     }
     digest.update(json.dumps([CACHE_FORMAT, versions], sort_keys=True).encode())

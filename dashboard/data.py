@@ -10,8 +10,7 @@ their absence into `Unavailable` for the page to explain.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +19,12 @@ from typing import Any, TypeVar
 import sqlite_utils
 import streamlit as st
 
-from dlradar.config import Settings, load_settings
-from dlradar.db import open_db, resolve_db_path
-from tracker.query import PaperFilter, count_papers, find_papers, get_paper
+from bench import store
+from core.config import Settings, load_settings
+from core.db import resolve_db_path
+from dashboard.database import open_db
+from tracker import overview
+from tracker.query import Paper, PaperFilter, count_papers, find_papers, get_paper
 
 TTL_SECONDS = 60
 T = TypeVar("T")
@@ -63,122 +65,41 @@ def optional(what: str, call: Callable[[], T]) -> T:
         raise Unavailable(f"{what} is not available yet ({type(exc).__name__})") from exc
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-
-
-def _has_table(db: sqlite_utils.Database, name: str) -> bool:
-    row = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone()
-    return row is not None
-
-
 # --- papers ---------------------------------------------------------------------------------
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def paper_totals(path: str) -> dict[str, Any]:
+def paper_totals(path: str) -> overview.PaperTotals:
     """Papers in total, published and stored in the last 7 days, tagged, curated."""
-    week_ago = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).date()
     with connect(path) as db:
-        total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
-        published = db.execute(
-            "SELECT COUNT(*) FROM papers WHERE published >= ?", [week_ago]
-        ).fetchone()[0]
-        latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
-        tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
-        # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
-        # where papers.curated has no index (a full scan at a million papers).
-        curated = db.execute(
-            "SELECT COUNT(*) FROM paper_sources WHERE source = 'catalogue'"
-        ).fetchone()[0]
-        stored = db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM paper_sources GROUP BY paper_id"
-            " HAVING MIN(first_seen) >= ?)",
-            [week_ago],
-        ).fetchone()[0]
-    return {
-        "total": int(total),
-        "published_this_week": int(published),
-        "stored_this_week": int(stored),
-        "latest_published": latest,
-        "tagged": int(tagged),
-        "curated": int(curated),
-        "since": week_ago,
-    }
+        return overview.paper_totals(db, week_ago)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def sources(path: str) -> list[dict[str, Any]]:
+def sources(path: str) -> list[overview.SourceSummary]:
     """Per source: papers it holds, its last run and its last successful fetch."""
     with connect(path) as db:
-        papers = dict(
-            # Rows per source (one per source id): counting distinct papers instead costs a
-            # sort of the whole table, seconds at a million papers, for the same figure.
-            db.execute("SELECT source, COUNT(*) FROM paper_sources GROUP BY source").fetchall()
-        )
-        runs = _rows(
-            db,
-            "SELECT source, MAX(CASE WHEN status = 'ok' THEN finished_at END) AS last_ok,"
-            " MAX(started_at) AS last_run, COUNT(*) AS runs,"
-            " SUM(status NOT IN ('ok', 'empty', 'running')) AS failed_runs"
-            " FROM fetch_runs GROUP BY source",
-        )
-    by_source = {r["source"]: r for r in runs}
-    names = sorted(set(papers) | set(by_source))
-    return [
-        {
-            "source": name,
-            "papers": int(papers.get(name, 0)),
-            "last_successful_fetch": by_source.get(name, {}).get("last_ok"),
-            "last_run": by_source.get(name, {}).get("last_run"),
-            "runs": int(by_source.get(name, {}).get("runs") or 0),
-            "failed_runs": int(by_source.get(name, {}).get("failed_runs") or 0),
-        }
-        for name in names
-    ]
+        return overview.source_summaries(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def filter_options(path: str) -> dict[str, Any]:
+def filter_options(path: str) -> overview.FilterOptions:
     """Choices for the paper filters: families, venues and categories by frequency, year range."""
     with connect(path) as db:
-        families = _rows(
-            db,
-            "SELECT family, COUNT(*) AS papers FROM paper_families GROUP BY family"
-            " ORDER BY papers DESC",
-        )
-        venues = _rows(
-            db,
-            "SELECT venue, COUNT(*) AS papers FROM papers WHERE venue IS NOT NULL"
-            " GROUP BY venue ORDER BY papers DESC LIMIT 200",
-        )
-        categories = _rows(
-            db,
-            "SELECT category, COUNT(*) AS papers FROM paper_categories GROUP BY category"
-            " ORDER BY papers DESC LIMIT 200",
-        )
-        low, high = db.execute("SELECT MIN(year), MAX(year) FROM papers").fetchone()
-    return {
-        "families": families,
-        "venues": venues,
-        "categories": categories,
-        "year_min": low,
-        "year_max": high,
-    }
+        return overview.filter_options(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def papers(path: str, f: PaperFilter, limit: int) -> tuple[list[dict[str, Any]], int]:
+def papers(path: str, f: PaperFilter, limit: int) -> tuple[list[Paper], int]:
     """The first `limit` papers matching `f` and how many match in all."""
     with connect(path) as db:
         return find_papers(db, f, limit=limit), count_papers(db, f)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def paper(path: str, paper_id: str) -> dict[str, Any] | None:
-    from dlradar.errors import NotFoundError
+def paper(path: str, paper_id: str) -> Paper | None:
+    from core.errors import NotFoundError
 
     with connect(path) as db:
         try:
@@ -188,8 +109,8 @@ def paper(path: str, paper_id: str) -> dict[str, Any] | None:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def similar(path: str, paper_id: int, limit: int = 10) -> list[tuple[dict[str, Any], float]]:
-    def call() -> list[tuple[dict[str, Any], float]]:
+def similar(path: str, paper_id: int, limit: int = 10) -> list[tuple[Paper, float]]:
+    def call() -> list[tuple[Paper, float]]:
         from tracker.similar import similar_papers
 
         with connect(path) as db:
@@ -244,32 +165,17 @@ def family_growth(path: str, period: str) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def family_shares(path: str) -> list[dict[str, Any]]:
+def family_shares(path: str) -> list[overview.FamilyShare]:
     """Per family, over the whole database: papers and their share of all papers."""
     with connect(path) as db:
-        total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
-        rows = _rows(
-            db,
-            "SELECT family, COUNT(*) AS papers FROM paper_families GROUP BY family"
-            " ORDER BY papers DESC",
-        )
-    for row in rows:
-        row["share"] = row["papers"] / total if total else 0.0
-    return rows
+        return overview.family_shares(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def venue_year_counts(path: str) -> list[dict[str, Any]]:
+def venue_year_counts(path: str) -> list[overview.VenueYearCount]:
     """Papers per venue and year (the 12 largest venues; the rest as 'other')."""
     with connect(path) as db:
-        return _rows(
-            db,
-            "WITH v AS (SELECT venue, COUNT(*) AS n FROM papers WHERE venue IS NOT NULL"
-            " GROUP BY venue ORDER BY n DESC LIMIT 12)"
-            " SELECT COALESCE(v.venue, 'other') AS venue, p.year AS year, COUNT(*) AS papers"
-            " FROM papers p LEFT JOIN v ON v.venue = p.venue WHERE p.year IS NOT NULL"
-            " GROUP BY 1, 2 ORDER BY 2, 1",
-        )
+        return overview.venue_year_counts(db)
 
 
 # --- benchmarks -----------------------------------------------------------------------------
@@ -277,16 +183,12 @@ def venue_year_counts(path: str) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def bench_runs(path: str) -> list[dict[str, Any]]:
-    from bench import store
-
     with connect(path) as db:
         return store.list_runs(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def latest_peak(path: str) -> dict[str, Any] | None:
-    from bench import store
-
     with connect(path) as db:
         return store.latest_peak(db)
 
@@ -295,29 +197,20 @@ def latest_peak(path: str) -> dict[str, Any] | None:
 def bench_results(path: str, run_ids: tuple[int, ...] = ()) -> list[dict[str, Any]]:
     """Stored results (all runs, or `run_ids`) flattened to one level, with their run's
     environment summary, so every number can be shown with its conditions."""
-    from bench import store
-
     with connect(path) as db:
         rows = store.result_rows(db, run_ids=list(run_ids) or None)
-        extra = {
-            r["id"]: r
-            for r in _rows(
-                db,
-                "SELECT id, config, latency_count, stopped_by, task FROM bench_results",
-            )
-        }
+        details = store.result_details(db)
         runs = {r["id"]: r for r in store.list_runs(db)}
     out = []
     for row in rows:
         flat = {k: v for k, v in row.items() if k not in ("latency_ms", "phases", "eval")}
-        latency = row.get("latency_ms") or {}
+        latency: Mapping[str, Any] = row["latency_ms"] or {}
         for key in ("mean", "p50", "p90", "p95", "p99", "stdev", "iqr", "count"):
             flat[f"latency_{key}"] = latency.get(key)
         flat["eval"] = row.get("eval")
-        stored = extra.get(row["result_id"], {})
-        config = json.loads(stored.get("config") or "{}")
-        flat["task"] = stored.get("task")
-        flat["size"] = config.get("size")
+        stored = details.get(row["result_id"])
+        flat["task"] = stored["task"] if stored else None
+        flat["size"] = stored["size"] if stored else None
         run = runs.get(row["run_id"], {})
         env = run.get("environment") or {}
         flat["run_kind"] = run.get("kind")
@@ -342,18 +235,10 @@ def _cpu_name(env: dict[str, Any]) -> str | None:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def bench_samples(path: str, result_ids: tuple[int, ...]) -> list[dict[str, Any]]:
+def bench_samples(path: str, result_ids: tuple[int, ...]) -> list[store.Sample]:
     """Raw per-iteration latencies of the given results."""
-    if not result_ids:
-        return []
-    marks = ",".join("?" * len(result_ids))
     with connect(path) as db:
-        return _rows(
-            db,
-            f"SELECT result_id, iteration, ms FROM bench_samples WHERE result_id IN ({marks})"
-            " ORDER BY result_id, iteration",
-            list(result_ids),
-        )
+        return store.samples_of(db, result_ids)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -439,40 +324,16 @@ def catalogue() -> list[dict[str, Any]]:
 def stored_landmarks(path: str) -> dict[str, int]:
     """Catalogue key -> paper id, for the landmarks this database holds."""
     with connect(path) as db:
-        return dict(
-            db.execute(
-                "SELECT source_id, paper_id FROM paper_sources WHERE source = 'catalogue'"
-            ).fetchall()
-        )
+        return overview.catalogue_paper_ids(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_papers(
     path: str, families: tuple[str, ...], limit: int, window_days: int = 365
-) -> list[dict[str, Any]]:
-    """The newest non-curated papers of `families`, published within `window_days` of the
-    newest paper stored.
-
-    Walks the papers newest first and probes each one's families, instead of collecting every
-    paper of the families first (a third of a million for transformer at 1M papers); the window
-    bounds the walk for families with no recent paper."""
-    if not families:
-        return []
-    marks = ",".join("?" * len(families))
+) -> list[overview.RecentPaper]:
+    """The newest non-curated papers of `families` (see tracker.overview.recent_papers)."""
     with connect(path) as db:
-        newest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
-        if newest is None:
-            return []
-        since = (datetime.fromisoformat(str(newest)[:10]) - timedelta(days=window_days)).date()
-        return _rows(
-            db,
-            "SELECT p.id, p.title, p.published,"
-            " (SELECT group_concat(family, ', ') FROM paper_families WHERE paper_id = p.id)"
-            " AS families FROM papers p WHERE p.published >= ? AND EXISTS (SELECT 1 FROM"
-            f" paper_families f WHERE f.paper_id = p.id AND f.family IN ({marks}))"
-            " AND p.curated = 0 ORDER BY p.published DESC, p.id DESC LIMIT ?",
-            [since.isoformat(), *families, limit],
-        )
+        return overview.recent_papers(db, families, limit, window_days)
 
 
 def digest_directory() -> Path:

@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dlradar.config import Settings
-from dlradar.db import ENV_DB, resolve_db_path
-from dlradar.errors import DlradarError
+from core.config import Settings
+from core.db import ENV_DB, resolve_db_path
+from core.errors import DlradarError
 
 APP = Path(__file__).resolve().parent / "app.py"
 

@@ -1,3 +1,6 @@
-"""dlradar: follow the deep-learning literature and measure its models on your own hardware."""
+"""The application layer: the `dlradar` command, the main job `run`, and the hooks that tie the
+parts (tracker, bench) and the readers (dashboard, digest) together."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -1,6 +1,7 @@
 """The `dlradar` console command: parses options and translates named errors into exit codes.
 
-Every command is a thin shell over a library function in tracker/, bench/ or dashboard/.
+Every command is a thin shell over a library function in tracker/, bench/ or dashboard/
+(dlradar/commands/, one module per command group).
 Exit codes: 0 success (also when nothing new was found), 1 failure with a one-line reason on
 stderr, 2 usage error (click's own).
 """
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import click
 
-from dlradar import __version__
-from dlradar.errors import DlradarError
+from core import __version__
+from core.errors import DlradarError
+from dlradar.commands import all_commands
 
 
 class DlradarGroup(click.Group):
@@ -43,14 +45,8 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    from dlradar import commands
-
-    for command in commands.all_commands():
-        cli.add_command(command)
-
-
-_register()
+for _command in all_commands():
+    cli.add_command(_command)
 
 
 def main() -> None:

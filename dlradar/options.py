@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 import click
 
-from dlradar.config import family_ids
-from dlradar.errors import ConfigError
-from dlradar.output import FORMATS
+from core.errors import ConfigError
+from core.families import family_ids
+from core.output import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from dlradar.db import open_db
+from dlradar.database import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

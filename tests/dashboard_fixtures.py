@@ -20,7 +20,7 @@ import sqlite_utils
 
 from bench import store
 from bench.stats import LatencyStats
-from dlradar.db import open_db
+from dlradar.database import open_db
 from tracker.importer import import_file
 from tracker.landmarks import load_into
 
@@ -241,7 +241,7 @@ def add_bench_rows(db: sqlite_utils.Database) -> None:
 
 
 def write_digest(directory: Path) -> Path:
-    """A small digest file such as dashboard.digest writes (for the Digests page)."""
+    """A small digest file such as dashboard.digest.weekly writes (for the Digests page)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "2025-W22.md"
     path.write_text(

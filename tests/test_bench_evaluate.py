@@ -21,7 +21,7 @@ from bench.evaluate import (
     train_and_evaluate,
 )
 from bench.zoo import get_model
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
 
 torch.set_num_threads(1)
 

@@ -290,7 +290,8 @@ def test_garbage_collector_is_paused_while_timing_only() -> None:
 
 
 def test_a_version_one_bench_database_upgrades(db_path: Any) -> None:
-    from dlradar.db import applied_versions, open_db
+    from core.db import applied_versions
+    from dlradar.database import open_db
 
     db = open_db(db_path)
     # turn it back into what bench schema v1 created, then reopen

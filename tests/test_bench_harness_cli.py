@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bench.cli import bench
 from bench.report import BenchReport
 from bench.zoo import list_models
 from dlradar.cli import cli
+from dlradar.commands.bench import bench
 
 DESIGN_FIELDS = {"run_id", "model", "backend", "device", "dtype", "batch_size", "threads",
                  "params", "flops", "latency_ms", "throughput_per_s", "peak_memory_mb",
@@ -141,8 +141,8 @@ def test_eval_stores_metrics_with_the_onnx_accuracy(runner: CliRunner, db_path: 
 def test_compare_threshold_default_matches_the_library() -> None:
     import click
 
-    from bench.cli import bench
     from bench.compare import REGRESSION_THRESHOLD
+    from dlradar.commands.bench import bench
 
     compare = bench.commands["compare"]
     option = next(
@@ -153,7 +153,7 @@ def test_compare_threshold_default_matches_the_library() -> None:
 
 def test_list_as_csv_fills_the_cpu_and_torch_columns(runner: CliRunner, db_path: Path) -> None:
     from bench import store
-    from dlradar.db import open_db
+    from dlradar.database import open_db
 
     db = open_db(db_path)
     environment = {"cpu_model": "Test CPU", "versions": {"torch": "9.9"}}

@@ -17,14 +17,14 @@ from click.testing import CliRunner
 from torch import nn
 
 from bench import store
-from bench.cli import bench
 from bench.flops import FlopCount
 from bench.onnx_export import ExportError, check_parity, create_session, export_onnx
 from bench.report import BenchReport
 from bench.runner import RunConfig, run_benchmark
 from bench.threads import ThreadSettings
 from bench.timing import TimingConfig
-from dlradar.db import open_db
+from dlradar.commands.bench import bench
+from dlradar.database import open_db
 
 FAST = TimingConfig(warmup=1, min_iterations=3, min_time_s=0.0, max_time_s=1.0)
 DESIGN_FIELDS = {"run_id", "model", "backend", "device", "dtype", "batch_size", "threads",

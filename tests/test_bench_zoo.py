@@ -12,7 +12,7 @@ from torch import nn
 
 from bench.flops import attention_macs, count_flops, recurrent_macs
 from bench.zoo import ModelSpec, get_model, list_models
-from dlradar.errors import DlradarError, NotFoundError
+from core.errors import DlradarError, NotFoundError
 
 torch.set_num_threads(1)
 

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from torch import nn
 
-import dlradar
+import core
 from bench import zoo, zoo_listing
 from dlradar.cli import cli
 
@@ -101,15 +101,15 @@ def test_each_model_is_counted_once_whatever_the_family_asked(
 def test_a_changed_key_recounts(
     runner: CliRunner, cache_file: Path, builds: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    version = dlradar.__version__
+    version = core.__version__
     before = listing(runner, "--family", "lstm")
     new_process(builds)
-    monkeypatch.setattr(dlradar, "__version__", version + ".post1")  # an upgrade
+    monkeypatch.setattr(core, "__version__", version + ".post1")  # an upgrade
     assert listing(runner, "--family", "lstm") == before
     assert builds["lstm"] > 0  # counted again, not taken from the other version's entry
     assert len(json.loads(cache_file.read_text())["entries"]) == 2
     new_process(builds)
-    monkeypatch.setattr(dlradar, "__version__", version)  # back: its entry is still there
+    monkeypatch.setattr(core, "__version__", version)  # back: its entry is still there
     assert listing(runner, "--family", "lstm") == before
     assert builds == Counter()
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import sqlite_utils
 
-from dlradar.bulk import paused_gc, young_collect
-from dlradar.errors import FormatError
+from core.bulk import paused_gc, young_collect
+from core.errors import FormatError
 from tracker.ingest import run_pages
 from tracker.record import PaperRecord
 from tracker.sources.base import Page

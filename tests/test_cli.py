@@ -162,7 +162,7 @@ def test_the_run_benchmarks_with_the_configured_threads(
     (tmp_path / "dlradar.toml").write_text("[bench]\nthreads = [2]\n")
     result = runner.invoke(cli, ["run", "--offline", "--no-dashboard"])
     assert result.exit_code == 0, result.output
-    assert asked == [[2]]
+    assert asked == [(2,)]
 
 
 def test_papers_ranked_by_saved_interests(runner: CliRunner, real: Path, tmp_path: Path) -> None:

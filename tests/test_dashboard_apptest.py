@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.serve import streamlit_command
 from dashboard.views import PAGES
 from dlradar.cli import cli as dlradar_main
-from dlradar.db import open_db
+from dlradar.database import open_db
 from tracker.query import PaperFilter, count_papers
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

@@ -27,7 +27,7 @@ from dashboard_fixtures import (
 
 from dashboard.serve import streamlit_command
 from dashboard.views import PAGES
-from dlradar.db import open_db
+from dlradar.database import open_db
 from tracker.query import PaperFilter, find_papers
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,8 +16,10 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from dashboard.digest import last_complete_week, parse_week, write_digest
-from dashboard.digest_render import (
+from core.config import Settings, load_settings
+from core.db import transaction
+from core.errors import DlradarError
+from dashboard.digest.render import (
     extractive_tldr,
     render_feed_summary,
     render_html,
@@ -25,10 +27,9 @@ from dashboard.digest_render import (
     render_text,
     shorten_authors,
 )
+from dashboard.digest.weekly import last_complete_week, parse_week, write_digest
 from dlradar.cli import cli
-from dlradar.config import Settings, load_settings
-from dlradar.db import open_db, transaction
-from dlradar.errors import DlradarError
+from dlradar.database import open_db
 from tracker.importer import import_file
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
@@ -268,7 +269,7 @@ def _add_hostile_papers(db: sqlite_utils.Database) -> None:
 
 
 def test_hostile_paper_text_is_escaped_everywhere(workdir: Path, settings: Settings) -> None:
-    from dashboard.feeds import refresh_feeds
+    from dashboard.digest.feeds import refresh_feeds
 
     db = open_db(workdir / "dlradar.db")
     _add_hostile_papers(db)

@@ -18,11 +18,11 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
-from dashboard.digest import write_digest
-from dashboard.mail import MailError
+from core.config import Settings, load_settings
+from dashboard.digest.mail import MailError
+from dashboard.digest.weekly import write_digest
 from dlradar.cli import cli
-from dlradar.config import Settings, load_settings
-from dlradar.db import open_db
+from dlradar.database import open_db
 
 WEEK = "2025-W35"  # an empty week: the mail path does not need any papers
 

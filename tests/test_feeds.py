@@ -10,10 +10,11 @@ import feedparser
 import pytest
 import sqlite_utils
 
-from dashboard.digest import write_digest
-from dashboard.feeds import PAPERS_PER_FEED, refresh_feeds, slug
-from dlradar.config import Settings, load_settings
-from dlradar.db import open_db, transaction
+from core.config import Settings, load_settings
+from core.db import transaction
+from dashboard.digest.feeds import PAPERS_PER_FEED, refresh_feeds, slug
+from dashboard.digest.weekly import write_digest
+from dlradar.database import open_db
 from tracker.importer import import_file
 from tracker.record import PaperRecord
 from tracker.store import PaperStore

@@ -9,8 +9,8 @@ import sqlite_utils
 from click.testing import CliRunner
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
+from core.config import load_settings
 from dlradar.cli import cli
-from dlradar.config import load_settings
 from tracker.fetching import fetch_source, list_runs
 from tracker.http import PoliteClient, RetryPolicy
 

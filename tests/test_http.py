@@ -9,8 +9,8 @@ from email.utils import format_datetime
 import pytest
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
-from dlradar import __version__
-from dlradar.errors import FetchError
+from core import __version__
+from core.errors import FetchError
 from tracker.http import CONTACT_URL, PoliteClient, RetryPolicy, parse_retry_after
 
 

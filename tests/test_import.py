@@ -12,8 +12,8 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
+from core.errors import FormatError
 from dlradar.cli import cli
-from dlradar.errors import FormatError
 from tracker.importer import detect_format, import_file
 from tracker.query import PaperFilter, count_papers, get_paper
 from tracker.record import PaperRecord

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from dlradar.config import load_settings
-from dlradar.db import transaction
-from dlradar.errors import ConfigError
+from core.config import load_settings
+from core.db import transaction
+from core.errors import ConfigError
 from tracker.interests import Interests, papers_by_interests, rank_by_interests
 from tracker.query import PaperFilter
 from tracker.record import PaperRecord

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tantivy
 
-from dlradar.db import open_db
+from dlradar.database import open_db
 from tracker import search_index
 from tracker.synthetic import write_snapshot
 

@@ -1,4 +1,4 @@
-"""Checks on the hand-labelled architecture-family sets in benchmarks/labels/.
+"""Checks on the hand-labelled architecture-family sets in scripts/labels/.
 
 The label files are gold data for the tagger benchmark, so a malformed line, a duplicated or
 unknown id, or a README whose counts drifted from the files would silently skew every figure.
@@ -18,7 +18,7 @@ import feedparser
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LABELS = REPO / "benchmarks" / "labels"
+LABELS = REPO / "scripts" / "labels"
 SHARED = REPO.parent / "shared"
 SPLITS = ("dev", "holdout")
 FAMILIES = (
@@ -149,7 +149,7 @@ def test_sample_and_split_reproduce_from_shared_data(
     first = set(rng.sample(sorted(daily), DAILY_SAMPLE) + rng.sample(sorted(feed), FEED_SAMPLE))
     assert first <= labelled["dev"]
 
-    # Round 2 drew from every id benchmarks/tagging.py reads, which includes the cut-off feed
+    # Round 2 drew from every id scripts/tagging.py reads, which includes the cut-off feed
     # entry; that one has no abstract and was dropped from the draw. Now in dev too.
     everything = daily | _feed_ids(shared, with_cut_off=True)
     cut_off = everything - daily - feed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from dlradar.db import transaction
+from core.db import transaction
 from tracker.landmarks import load_catalogue, load_into
 from tracker.query import PaperFilter, count_papers, find_papers, get_paper
 from tracker.record import PaperRecord

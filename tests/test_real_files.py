@@ -7,8 +7,8 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
+from core.errors import DlradarError
 from dlradar.cli import cli
-from dlradar.errors import DlradarError
 from tracker.importer import Skipped, import_paths
 from tracker.ingest import RunResult
 from tracker.query import get_paper

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from dlradar.db import transaction
+from core.db import transaction
 from tracker import search_index
 from tracker.ingest import run_pages
 from tracker.query import PaperFilter, count_papers, find_papers
@@ -147,7 +147,7 @@ def test_an_unreadable_index_names_itself_and_the_fix(db: sqlite_utils.Database)
     search_index.forget(db)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "meta.json").write_text("{ not json", encoding="utf-8")
-    from dlradar.errors import DlradarError
+    from core.errors import DlradarError
 
     with pytest.raises(DlradarError, match=r"cannot open the search index .*dlradar reindex"):
         search_index.open_index(db)
@@ -159,10 +159,11 @@ def test_an_unreadable_index_names_itself_and_the_fix(db: sqlite_utils.Database)
 def test_in_memory_databases_get_an_index_in_memory(tmp_path: Path) -> None:
     import sqlite3
 
-    from dlradar.db import apply_migrations
+    from core.db import apply_migrations
+    from dlradar.database import SCHEMAS
 
     db = sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None))
-    apply_migrations(db)
+    apply_migrations(db, SCHEMAS)
     assert search_index.index_dir(db) is None
     _store(db, _record(1))
     assert count_papers(db, PaperFilter(search="zebra")) == 1
@@ -172,7 +173,7 @@ def test_in_memory_databases_get_an_index_in_memory(tmp_path: Path) -> None:
 def test_a_failing_index_write_keeps_the_queue_and_says_so(
     db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlradar.errors import DlradarError
+    from core.errors import DlradarError
 
     _store(db, *(_record(i) for i in range(3)))
 

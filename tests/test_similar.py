@@ -10,10 +10,10 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from dlradar.db import transaction
-from dlradar.errors import NotFoundError
+from core.db import transaction
+from core.errors import NotFoundError
+from dlradar.commands.discovery import similar_command
 from tracker import similar
-from tracker.discovery_cli import similar_command
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
 

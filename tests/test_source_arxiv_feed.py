@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
-from dlradar.errors import FormatError
+from core.errors import FormatError
 from tracker.http import PoliteClient
 from tracker.sources import arxiv_api, arxiv_feed, arxiv_oai
 

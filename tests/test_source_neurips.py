@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
-from dlradar.errors import FetchError, FormatError
+from core.errors import FetchError, FormatError
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.sources import neurips
 

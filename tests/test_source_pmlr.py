@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
-from dlradar.errors import ConfigError, FetchError, FormatError
+from core.errors import ConfigError, FetchError, FormatError
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.importer import detect_format
 from tracker.sources import neurips, openreview, pmlr

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from dlradar.db import applied_versions, apply_migrations, transaction
+from core.db import applied_versions, apply_migrations, transaction
+from dlradar.database import SCHEMAS
 from tracker import query, search_index
 from tracker.query import PaperFilter, count_papers, find_papers, get_paper, search_note
 from tracker.record import PaperRecord
@@ -208,7 +209,7 @@ def test_author_filter_ignores_accents_both_ways(db: sqlite_utils.Database) -> N
 def test_migrations_are_idempotent(db: sqlite_utils.Database) -> None:
     versions = applied_versions(db)
     assert versions["tracker"] >= 1
-    assert apply_migrations(db) == []
+    assert apply_migrations(db, SCHEMAS) == []
     assert applied_versions(db) == versions
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dlradar.errors import ConfigError
+from core.errors import ConfigError
 from tracker.tagging import TAGGER_VERSION, Classification, classify, load_taxonomy
 from tracker.tagging.rules import parse_taxonomy
 

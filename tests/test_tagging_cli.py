@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from dlradar.errors import DlradarError
+from core.errors import DlradarError
+from dlradar.commands.tagging import COMMANDS, classify_command
 from tracker.tagging import classify
-from tracker.tagging.cli import COMMANDS, classify_command
 
 TEXTS = [
     {"title": "Graph Attention Networks", "abstract": ""},

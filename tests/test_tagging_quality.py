@@ -16,7 +16,7 @@ SHARED = ROOT.parent / "shared"
 
 def _benchmark() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "tagging_benchmark", ROOT / "benchmarks" / "tagging.py"
+        "tagging_benchmark", ROOT / "scripts" / "tagging.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -38,7 +38,7 @@ def bench() -> ModuleType:
 def test_dev_set_quality_stays_high(bench: ModuleType) -> None:
     examples = bench.load_labels("dev", bench.load_texts())
     if len(examples) < 100:
-        pytest.skip("benchmarks/labels/dev.jsonl holds fewer than 100 labelled papers")
+        pytest.skip("scripts/labels/dev.jsonl holds fewer than 100 labelled papers")
     report = bench.evaluate(examples)
     precision, recall, _ = report.micro()
     assert report.macro_f1() >= 0.92, report.text("dev", len(examples))

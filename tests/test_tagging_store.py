@@ -8,9 +8,10 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
-from dlradar.db import apply_migrations, open_db, utc_now
+from core.db import apply_migrations, utc_now
+from dlradar.commands.tagging import tag_command
+from dlradar.database import SCHEMAS, open_db
 from tracker.tagging import TAGGER_VERSION, tag_papers
-from tracker.tagging.cli import tag_command
 
 PAPERS = [
     (
@@ -117,7 +118,7 @@ def test_migration_2_forgets_papers_whose_size_changed_under_version_1(tmp_path:
     db.conn.execute("DROP TRIGGER papers_tagging_text_update")
     db.conn.execute("DELETE FROM _migrations WHERE component = 'tagging' AND version = 2")
     db.conn.execute("UPDATE papers SET abstract = abstract || ' CNN.' WHERE id = ?", [svm])
-    apply_migrations(db)
+    apply_migrations(db, SCHEMAS)
     pending = {
         r[0]
         for r in db.conn.execute("SELECT id FROM papers EXCEPT SELECT paper_id FROM paper_tagging")

@@ -12,9 +12,9 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from dlradar.db import transaction
-from dlradar.errors import DlradarError
-from tracker.discovery_cli import trends_command
+from core.db import transaction
+from core.errors import DlradarError
+from dlradar.commands.discovery import trends_command
 from tracker.normalize import canonical_category
 from tracker.record import PaperRecord
 from tracker.store import PaperStore
@@ -329,7 +329,7 @@ def test_cli_formats_and_errors(small: sqlite_utils.Database, db_path: Any) -> N
 def test_reads_the_papers_while_another_writer_holds_the_lock(
     small: sqlite_utils.Database, db_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlradar.db import open_db
+    from dlradar.database import open_db
     from tracker import trends
 
     family_counts(small)  # the cube is current

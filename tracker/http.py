@@ -29,8 +29,8 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 import requests
 import urllib3
 
-from dlradar import __version__
-from dlradar.errors import FetchError
+from core import __version__
+from core.errors import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from dlradar.errors import DlradarError, FormatError
+from core.errors import DlradarError, FormatError
 from tracker.ingest import ProgressFn, RunResult, run_pages
 from tracker.parallel import PARALLEL_MIN_BYTES, read_in_background
-from tracker.sources import FORMAT_MODULES, load_format
+from tracker.sources import FORMATS, load_format
 
 SNIFF_BYTES = 8192
 
@@ -52,11 +52,11 @@ def detect_format(path: Path) -> str:
     head = raw.decode("utf-8", errors="replace")
     if not head.strip():
         raise FormatError(f"{path}: the file is empty (nothing to import)")
-    for name in FORMAT_MODULES:
+    for name in FORMATS:
         if load_format(name).sniff(head):
             return name
     raise FormatError(
-        f"{path}: not a format dlradar reads (tried {', '.join(FORMAT_MODULES)}); "
+        f"{path}: not a format dlradar reads (tried {', '.join(FORMATS)}); "
         "use --format to force one"
     )
 

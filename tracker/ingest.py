@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlite_utils
 
-from dlradar.bulk import paused_gc, young_collect
-from dlradar.db import transaction, utc_now
-from dlradar.errors import DlradarError
+from core.bulk import paused_gc, young_collect
+from core.db import transaction, utc_now
+from core.errors import DlradarError
 from tracker import search_index
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts

@@ -21,8 +21,8 @@ from typing import Any
 import sqlite_utils
 import tantivy
 
-from dlradar.config import Settings
-from dlradar.errors import ConfigError
+from core.config import Settings
+from core.errors import ConfigError
 from tracker import query, search, search_index
 from tracker.query import PaperFilter
 
@@ -62,7 +62,7 @@ class Interests:
 class RankedPaper:
     """A paper (a tracker.query.find_papers row), its interest score and a one-line reason."""
 
-    paper: dict[str, Any]
+    paper: query.Paper
     score: float
     reason: str
 
@@ -197,7 +197,7 @@ def rank_by_interests(
     return out
 
 
-def _papers(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
+def _papers(db: sqlite_utils.Database, ids: list[int]) -> list[query.Paper]:
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -208,7 +208,7 @@ def _papers(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
     return query._with_lists(db, rows)
 
 
-def _reason(matched: list[list[Any]], paper: dict[str, Any], venue_bonus: bool) -> str:
+def _reason(matched: list[list[Any]], paper: query.Paper, venue_bonus: bool) -> str:
     """'matches "mixture of experts" in the title; family moe; author Albert Gu'."""
     by_kind: dict[str, list[str]] = {}
     for kind, item, _ in matched:

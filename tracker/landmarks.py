@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-from dlradar.db import transaction
-from dlradar.errors import FormatError
+from core.db import transaction
+from core.errors import FormatError
 from tracker.ingest import RunResult, run_pages
 from tracker.normalize import arxiv_urls, clean_title
 from tracker.record import PaperRecord

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from core.names import ascii_fold
+
 # New-style ids (0704.0001 onwards, 4 or 5 digits after the dot) and old-style archive/YYMMNNN.
 _NEW_ID = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
 _OLD_ID = re.compile(r"([a-z][a-z.\-]*/\d{7})(?:v(\d+))?", re.IGNORECASE)
@@ -116,27 +118,6 @@ def clean_title(title: str | None) -> str:
     text = text.replace("$", "").replace("{", "").replace("}", "")
     text = text.replace("\\", "")
     return clean_text(text)
-
-
-def ascii_fold(text: str) -> str:
-    """'Schrödinger' -> 'Schrodinger': accents dropped, other non-ASCII letters removed."""
-    if text.isascii():
-        return text
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-
-
-# Letters that NFKD does not decompose into a base letter and an accent.
-_FOLD_LETTERS = str.maketrans(
-    {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
-     "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"}
-)  # fmt: skip
-
-
-def fold_name(text: str) -> str:
-    """'Wübben' -> 'Wubben', 'Søren' -> 'Soren': how a name is typed on an ASCII keyboard."""
-    if text.isascii():
-        return text
-    return ascii_fold(text.translate(_FOLD_LETTERS))
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")

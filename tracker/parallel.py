@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dlradar.bulk import paused_gc, young_collect
-from dlradar.errors import DlradarError, FormatError
+from core.bulk import paused_gc, young_collect
+from core.errors import DlradarError, FormatError
 from tracker.sources.base import Page
 
 # Files smaller than this are parsed in-process: starting a process costs more than it saves.

@@ -4,13 +4,48 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlite_utils
 
-from dlradar.errors import NotFoundError
+from core.errors import NotFoundError
+from core.names import fold_name
 from tracker import search, search_index
-from tracker.normalize import canonical_categories, fold_name, normalize_doi, split_arxiv_id
+from tracker.normalize import canonical_categories, normalize_doi, split_arxiv_id
+
+
+class FamilyEvidence(TypedDict):
+    confidence: float
+    evidence: list[str]
+    tagger: str
+
+
+class Paper(TypedDict):
+    """One stored paper as every reader gets it (`papers --format jsonl` prints a subset)."""
+
+    id: int
+    arxiv_id: str | None
+    arxiv_version: int | None
+    doi: str | None
+    openreview_id: str | None
+    title: str
+    authors: list[str]
+    abstract: str | None
+    venue: str | None
+    year: int | None
+    published: str | None
+    updated: str | None
+    categories: list[str]
+    url: str | None
+    pdf_url: str | None
+    sources: list[str]
+    families: list[str]
+    family_evidence: dict[str, FamilyEvidence]
+    curated: bool
+    stage: str | None
+    comment: str | None
+    journal_ref: str | None
+    score: float | None
 
 
 @dataclass(frozen=True)
@@ -45,7 +80,7 @@ def author_matches(column: str, author: str) -> tuple[str, list[str]]:
     and accents: "wubben" finds "Wübben", and "Wübben" finds "Wubben".
 
     Only names with a non-ASCII character (more bytes than characters) go through fold_name,
-    a Python function (dlradar.db.register_functions). That test costs SQLite a third of the
+    a Python function (core.db.register_functions). That test costs SQLite a third of the
     LIKE scan at a million papers; a GLOB for non-ASCII characters cost four times the scan.
     """
     pattern = contains_pattern(fold_name(author))
@@ -114,7 +149,7 @@ def _where(f: PaperFilter, *, per_row: bool = False) -> tuple[list[str], list[An
 
 def find_papers(
     db: sqlite_utils.Database, f: PaperFilter, *, limit: int = 50, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[Paper]:
     """Papers matching `f`, newest first, or by relevance (bm25, see tracker.search) when searching."""
     if f.search:
         return _search(db, f, limit=limit, offset=offset)
@@ -129,9 +164,7 @@ def find_papers(
     return _rows(db, sql, params)
 
 
-def _search(
-    db: sqlite_utils.Database, f: PaperFilter, *, limit: int, offset: int
-) -> list[dict[str, Any]]:
+def _search(db: sqlite_utils.Database, f: PaperFilter, *, limit: int, offset: int) -> list[Paper]:
     index = search_index.ensure_indexed(db)
     plan = search.plan(index, f.search or "")
     if plan is None:
@@ -153,11 +186,11 @@ def _search(
     )
     for row in rows:
         row["score"] = round(scores[row["id"]], 4)
-    rows.sort(key=lambda row: (-row["score"], row["id"]))
+    rows.sort(key=lambda row: (-(row["score"] or 0.0), row["id"]))
     return rows
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[Paper]:
     cursor = db.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
@@ -201,7 +234,7 @@ def search_note(db: sqlite_utils.Database, text: str | None) -> str | None:
     )
 
 
-def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> dict[str, Any]:
+def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> Paper:
     """One paper by its numeric id or its arXiv id, DOI or OpenReview id."""
     text = str(paper_id).strip()
     params: list[Any]
@@ -221,10 +254,10 @@ def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> dict[str, Any]:
     return _with_lists(db, [dict(zip(columns, row, strict=True))])[0]
 
 
-def _with_lists(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_lists(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[Paper]:
     """Add authors, categories, sources, families (and their evidence) to each paper row."""
     if not rows:
-        return rows
+        return []
     ids = [r["id"] for r in rows]
     marks = ",".join("?" * len(ids))
     lists: dict[str, dict[int, list[Any]]] = {}
@@ -257,7 +290,7 @@ def _with_lists(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[d
             "evidence": json.loads(words),
             "tagger": tagger,
         }
-    out = []
+    out: list[Paper] = []
     for row in rows:
         paper_id = row["id"]
         out.append(

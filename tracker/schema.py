@@ -1,13 +1,15 @@
-"""The tracker's tables, declared as migrations (see dlradar.db)."""
+"""The tracker's tables, declared as migrations (see core.db)."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from dlradar.db import migration
+from core.db import Schema
+
+SCHEMA = Schema("tracker")
 
 
-@migration("tracker", 1, "papers, authors, categories, sources, families, fetch runs, FTS")
+@SCHEMA.migration(1, "papers, authors, categories, sources, families, fetch runs, FTS")
 def _v1(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
@@ -102,26 +104,26 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration("tracker", 2, "FTS vocabulary, for search planning")
+@SCHEMA.migration(2, "FTS vocabulary, for search planning")
 def _v2(db: sqlite_utils.Database) -> None:
     # Document frequencies per word: lets search tell selective words from common ones.
     db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
 
 
-@migration("tracker", 3, "drop the author-name index")
+@SCHEMA.migration(3, "drop the author-name index")
 def _v3(db: sqlite_utils.Database) -> None:
     # Author filters match inside names (LIKE '%x%'), which no B-tree index serves, while
-    # keeping it cost a fifth of the import time at 100k papers (benchmarks/ingest.py).
+    # keeping it cost a fifth of the import time at 100k papers (scripts/ingest.py).
     db.execute("DROP INDEX IF EXISTS paper_authors_name")
 
 
-@migration("tracker", 4, "queue of papers waiting for the full-text index")
+@SCHEMA.migration(4, "queue of papers waiting for the full-text index")
 def _v4(db: sqlite_utils.Database) -> None:
     # Storing queues papers here; tracker.fts indexes them (see there for why).
     db.execute("CREATE TABLE fts_pending (paper_id INTEGER PRIMARY KEY)")
 
 
-@migration("tracker", 5, "full-text index moves to tantivy (tracker.search_index), fed by a queue")
+@SCHEMA.migration(5, "full-text index moves to tantivy (tracker.search_index), fed by a queue")
 def _v5(db: sqlite_utils.Database) -> None:
     # AUTOINCREMENT: a sequence number is never reused after pruning, so the index's
     # watermark (the last number it took in) stays meaningful.
@@ -139,7 +141,7 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration("tracker", 6, "venue index that the venue filter can use")
+@SCHEMA.migration(6, "venue index that the venue filter can use")
 def _v6(db: sqlite_utils.Database) -> None:
     # The venue filter compares with COLLATE NOCASE ("neurips" finds NeurIPS), which a
     # BINARY index cannot serve: it cost every insert and helped no query.

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from dlradar.db import migration
+from core.db import Schema
 
 COMPONENT = "discovery"
+SCHEMA = Schema(COMPONENT)
 FULL_REBUILD = "*"  # a trend_dirty entry meaning "recompute every bucket"
 
 
@@ -44,7 +45,7 @@ def _mark_paper(paper_id: str) -> str:
     )
 
 
-@migration(COMPONENT, 1, "trend cube, its dirty buckets and the triggers that mark them")
+@SCHEMA.migration(1, "trend cube, its dirty buckets and the triggers that mark them")
 def _v1(db: sqlite_utils.Database) -> None:
     triggers = []
     for table in ("paper_families", "paper_categories"):
@@ -85,7 +86,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO trend_dirty (bucket) VALUES (?)", [FULL_REBUILD])
 
 
-@migration(COMPONENT, 2, "discovery_state: database token and text-change counter for `similar`")
+@SCHEMA.migration(2, "discovery_state: database token and text-change counter for `similar`")
 def _v2(db: sqlite_utils.Database) -> None:
     # The `similar` index lives in files beside the database. New papers (ids above the ones
     # indexed) are found by id; edited or deleted texts bump `text_changes`, which tells the
@@ -118,10 +119,10 @@ _V1_TRIGGERS = [
 ]
 
 
-@migration(COMPONENT, 3, "trend cube: new papers found by id, not by an insert trigger")
+@SCHEMA.migration(3, "trend cube: new papers found by id, not by an insert trigger")
 def _v3(db: sqlite_utils.Database) -> None:
     # An AFTER INSERT trigger on papers cost 13 us per paper, a quarter of the import rate
-    # (benchmarks/discovery.py --import-overhead). New papers have ids above the watermark
+    # (scripts/discovery.py --import-overhead). New papers have ids above the watermark
     # (the highest id the cube has seen; tracker.trends.refresh reads their buckets), so only
     # changes to papers below it need triggers, and a trigger whose WHEN is false costs ~1 us.
     # Deleting a paper lowers the watermark below its id: a later paper that reuses the id is

@@ -33,8 +33,8 @@ from typing import Any
 import sqlite_utils
 import tantivy
 
-from dlradar.bulk import paused_gc, young_collect
-from dlradar.errors import DlradarError
+from core.bulk import paused_gc, young_collect
+from core.errors import DlradarError
 
 # Bump when the schema or tokenizer changes: a new directory is built from the queue.
 INDEX_VERSION = 1
@@ -127,7 +127,7 @@ def open_index(db: sqlite_utils.Database) -> tantivy.Index:
 
 def requeue_all(db: sqlite_utils.Database) -> None:
     """Queue every stored paper for indexing (those not queued already)."""
-    from dlradar.db import transaction
+    from core.db import transaction
 
     with transaction(db):
         db.execute(
@@ -319,7 +319,7 @@ def ensure_indexed(db: sqlite_utils.Database) -> tantivy.Index:
 
 
 def _indexer_main(db_path: str, parent: int, done: Any, failed: Any) -> None:
-    from dlradar.db import open_db
+    from core.db import open_db
 
     _die_with_parent(parent)
     _OPEN.clear()  # handles inherited through fork belong to the parent
@@ -372,7 +372,7 @@ def indexing_beside(db: sqlite_utils.Database) -> Iterator[Beside]:
     if directory is None or "fork" not in mp.get_all_start_methods():
         yield outcome
         return
-    from dlradar.db import db_file
+    from core.db import db_file
 
     ctx = mp.get_context("fork")  # the child needs none of spawn's re-imports
     done = ctx.Event()
@@ -382,7 +382,7 @@ def indexing_beside(db: sqlite_utils.Database) -> Iterator[Beside]:
     )
     process.start()
     # Checkpoint every 40 MB of log instead of 4 MB: half the importer's commit time at 100k
-    # papers (benchmarks/ingest.py), with the log still bounded and restarted.
+    # papers (scripts/ingest.py), with the log still bounded and restarted.
     (autocheckpoint,) = db.execute("PRAGMA wal_autocheckpoint").fetchone()
     db.execute(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
     try:

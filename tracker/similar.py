@@ -29,7 +29,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import sqlite_utils
 
-from tracker.query import get_paper
+from tracker.query import Paper, get_paper
 
 N_FEATURES = 2**20
 CHUNK = 5_000
@@ -299,7 +299,7 @@ def similar_papers(
     *,
     limit: int = 10,
     progress: ProgressFn | None = None,
-) -> list[tuple[dict[str, Any], float]]:
+) -> list[tuple[Paper, float]]:
     """The `limit` papers nearest to `paper_id` (numeric id, arXiv id or DOI) by content, with
     their cosine similarity (0..1), most similar first; papers sharing no word are left out.
 

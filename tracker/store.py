@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from dlradar.db import utc_now
+from core.db import utc_now
 from tracker import search_index
 from tracker.normalize import arxiv_urls, title_key
 from tracker.record import PaperRecord

@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from dlradar.db import transaction
-from dlradar.errors import DlradarError
+from core.db import transaction
+from core.errors import DlradarError
 from tracker.normalize import canonical_categories
 from tracker.schema_discovery import FULL_REBUILD, bucket_sql
 

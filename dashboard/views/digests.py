@@ -30,6 +30,6 @@ cols[0].download_button(
 for col, (name, content) in zip(cols[1:], digest["others"], strict=False):
     col.download_button(f"Download {name}", content, file_name=name, key=f"digest_{name}")
 st.divider()
-# The digest's Markdown is written by dashboard.digest_render, which escapes paper text; it is
+# The digest's Markdown is written by dashboard.digest.render, which escapes paper text; it is
 # rendered without raw HTML (unsafe_allow_html stays off).
 st.markdown(digest["text"])

@@ -6,7 +6,7 @@ author, q (full-text search), interests=1 (rank by saved interests), limit, pape
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -68,7 +68,9 @@ with st.sidebar:
     venues = st.multiselect("Venue", venue_choices, key="papers_venue")
     years: tuple[int, int] | None = None
     if low is not None and high is not None and low < high:
-        years = st.slider("Years", min_value=low, max_value=high, key="papers_years")
+        years = cast(
+            tuple[int, int], st.slider("Years", min_value=low, max_value=high, key="papers_years")
+        )
     elif low is not None:
         st.caption(f"Every paper is from {low}.")
     categories = st.multiselect("arXiv category", category_choices, key="papers_category")
@@ -130,10 +132,11 @@ if interests:
         reason_column = True
     except data.Unavailable as exc:
         unavailable(exc)
-        rows, _ = data.papers(path, paper_filter, int(limit))
+        rows = [dict(p) for p in data.papers(path, paper_filter, int(limit))[0]]
     total = data.papers(path, paper_filter, 1)[1]
 else:
-    rows, total = data.papers(path, paper_filter, int(limit))
+    found, total = data.papers(path, paper_filter, int(limit))
+    rows = [dict(p) for p in found]
 
 st.caption(f"{total:,} papers match; showing {len(rows):,}.")
 if paper_filter.search:
@@ -226,7 +229,7 @@ meta = [
     f"sources: {', '.join(detail['sources']) or '—'}",
 ]
 st.caption(" · ".join(meta))
-links = [(label, safe_url(detail[key])) for label, key in (("Abstract", "url"), ("PDF", "pdf_url"))]
+links = [("Abstract", safe_url(detail["url"])), ("PDF", safe_url(detail["pdf_url"]))]
 cols = st.columns(4)
 for col, (label, url) in zip(cols, links, strict=False):
     if url:

@@ -19,6 +19,8 @@ st.caption(
 )
 
 shares = {r["family"]: r for r in data.family_shares(path)}
+papers_of = {family: row["papers"] for family, row in shares.items()}
+share_of = {family: row["share"] for family, row in shares.items()}
 growth: dict[str, dict[str, Any]] = {}
 try:
     growth = {r["family"]: r for r in data.family_growth(path, "month")}
@@ -44,9 +46,7 @@ if not shares and not best:
     st.stop()
 
 table = []
-for family in sorted(
-    set(shares) | set(models_of), key=lambda f: -shares.get(f, {}).get("papers", 0)
-):
+for family in sorted(set(shares) | set(models_of), key=lambda f: -papers_of.get(f, 0)):
     timed = [r for r in best if r.get("family") == family]
     torch_rows = [r for r in timed if r["backend"] == "torch"]
     ort_rows = [r for r in timed if r["backend"] == "onnxruntime"]
@@ -54,8 +54,8 @@ for family in sorted(
     table.append(
         {
             "family": family,
-            "papers": shares.get(family, {}).get("papers", 0),
-            "share": shares.get(family, {}).get("share", 0.0),
+            "papers": papers_of.get(family, 0),
+            "share": share_of.get(family, 0.0),
             "growth": growth.get(family, {}).get("growth"),
             "reference models": ", ".join(models_of.get(family, [])) or "—",
             "fastest p50 torch (ms)": min((r["latency_p50"] for r in torch_rows), default=None),

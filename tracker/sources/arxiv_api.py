@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import arxiv
 from lxml import etree  # type: ignore[import-untyped]  # no stubs installed
 
-from dlradar.errors import FetchError, FormatError
+from core.errors import FetchError, FormatError
 from tracker.http import PoliteClient, readable_url
 from tracker.normalize import (
     arxiv_urls,

@@ -25,7 +25,7 @@ from typing import Any
 
 import feedparser
 
-from dlradar.errors import FormatError
+from core.errors import FormatError
 from tracker.http import PoliteClient
 from tracker.normalize import (
     arxiv_urls,

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dlradar.errors import FetchError, FormatError
+from core.errors import FetchError, FormatError
 from tracker.http import PoliteClient, readable_url
 from tracker.normalize import (
     arxiv_urls,

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from dlradar.errors import FormatError
+from core.errors import FormatError
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
 

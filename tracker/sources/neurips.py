@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, Tag
 
-from dlradar.errors import FetchError, FormatError
+from core.errors import FetchError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord

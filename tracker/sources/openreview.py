@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlradar.errors import ConfigError, FormatError
+from core.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title
 from tracker.record import PaperRecord

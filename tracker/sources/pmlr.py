@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from dlradar.errors import ConfigError, FormatError
+from core.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
 from tracker.normalize import clean_author, clean_text, clean_title, iso_date
 from tracker.record import PaperRecord

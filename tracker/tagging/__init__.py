@@ -1,10 +1,9 @@
 """Architecture-family tagging: the taxonomy as data, a compiled matcher, and the store writer.
 
 `classify(title, abstract)` tags one text; `tag_papers(db)` tags the stored papers. The rules
-live in tracker/taxonomy/families.toml.
+live in core/data/families.toml.
 """
 
-from tracker.tagging import schema as _schema  # noqa: F401  (registers the tagger's migration)
 from tracker.tagging.classify import (
     TAGGER_VERSION,
     Classification,

@@ -1,6 +1,6 @@
 """Tag one text with its architecture families, with evidence and a confidence per family.
 
-How a confidence comes about (every number lives in tracker/taxonomy/families.toml):
+How a confidence comes about (every number lives in core/data/families.toml):
 - each term found gives a strength: its weight, times the title or abstract factor, times
   the factors of the context cues of its clause ("unlike", "compared with", "off-the-shelf",
   "have shown" weaken; some carry on to the end of the sentence, up to a "we"/"our" clause);

@@ -1,4 +1,4 @@
-"""Load the taxonomy data (tracker/taxonomy/families.toml) into typed, validated rules.
+"""Load the taxonomy data (core/data/families.toml) into typed, validated rules.
 
 The TOML file is the whole taxonomy: families and their parents, the terms (words, phrases,
 model names) that are evidence for a family and how strongly, the negative phrases that cancel
@@ -12,13 +12,11 @@ import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dlradar.errors import ConfigError
-
-TAXONOMY_FILE = "families.toml"
+from core.errors import ConfigError
+from core.families import TAXONOMY_FILE, Family, taxonomy_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +73,6 @@ class Flag:
 
 
 @dataclass(frozen=True, slots=True)
-class Family:
-    id: str
-    name: str
-    parents: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Scoring:
     """How mentions add up to a confidence; see tracker.tagging.classify."""
 
@@ -107,15 +98,9 @@ class Taxonomy:
         return list(self.families)
 
 
-def _taxonomy_text(path: Path | None) -> str:
-    if path is not None:
-        return path.read_text(encoding="utf-8")
-    return (resources.files("tracker") / "taxonomy" / TAXONOMY_FILE).read_text(encoding="utf-8")
-
-
 def taxonomy_digest(path: Path | None = None) -> str:
     """A short fingerprint of the taxonomy file: changes whenever any rule changes."""
-    return hashlib.sha256(_taxonomy_text(path).encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha256(taxonomy_text(path).encode("utf-8")).hexdigest()[:8]
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -221,7 +206,7 @@ def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """The taxonomy shipped with dlradar (or the TOML file at `path`)."""
     try:
-        data = tomllib.loads(_taxonomy_text(path))
+        data = tomllib.loads(taxonomy_text(path))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"taxonomy: cannot read {path or TAXONOMY_FILE}: {exc}") from exc
     return parse_taxonomy(data)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from dlradar.db import applied_versions, apply_migrations, migration
+from core.db import Schema, applied_versions, apply_migrations
+from tracker import schema as tracker_schema
 
 COMPONENT = "tagging"
+SCHEMA = Schema(COMPONENT)
 
 
-@migration(COMPONENT, 1, "paper_tagging: tagger version and text size per tagged paper")
+@SCHEMA.migration(1, "paper_tagging: tagger version and text size per tagged paper")
 def _v1(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
@@ -29,7 +31,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration(COMPONENT, 2, "a paper whose title or abstract changes is tagged again")
+@SCHEMA.migration(2, "a paper whose title or abstract changes is tagged again")
 def _v2(db: sqlite_utils.Database) -> None:
     # v1 compared the stored text size with the current one, which missed an edit that kept the
     # length (a corrected word). The trigger sees every edit, and costs nothing on insert.
@@ -50,6 +52,6 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tagger's table in a database opened before this module was imported."""
+    """Create the tagger's table in a database opened without it (by a caller that does not tag)."""
     if applied_versions(db).get(COMPONENT, 0) < 2:
-        apply_migrations(db)
+        apply_migrations(db, [tracker_schema.SCHEMA, SCHEMA])

@@ -21,8 +21,8 @@ from multiprocessing.pool import AsyncResult
 
 import sqlite_utils
 
-from dlradar.bulk import paused_gc, young_collect
-from dlradar.db import transaction, utc_now
+from core.bulk import paused_gc, young_collect
+from core.db import transaction, utc_now
 from tracker import trends
 from tracker.tagging.classify import TAGGER_VERSION, Classification, Tagger, default_tagger
 from tracker.tagging.schema import ensure_schema
@@ -68,7 +68,7 @@ _Row = tuple[int, str | None, str | None, int]
 
 
 def _classify_rows(rows: list[_Row], tagger: Tagger | None = None) -> list[_Result]:
-    with paused_gc():  # classify's many short-lived objects hold no cycles (dlradar.bulk)
+    with paused_gc():  # classify's many short-lived objects hold no cycles (core.bulk)
         out = _classify_each(rows, (tagger or default_tagger()).classify)
         young_collect()
     return out

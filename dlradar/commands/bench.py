@@ -1,0 +1,587 @@
+"""`dlradar bench ...`: thin click shells over bench.runner, bench.peak, bench.store,
+bench.compare and bench.report. Data on stdout, progress on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import click
+
+from bench import store
+from bench.choices import BACKENDS, DEVICES
+from bench.report import BenchReport
+from bench.settings import RunOverrides, run_config
+from core.config import load_settings
+from core.errors import DlradarError
+from core.output import render
+from dlradar.database import open_db
+from dlradar.options import check_families, config_option, db_option, format_option
+
+SHOW_COLUMNS = (
+    "run_id",
+    "model",
+    "backend",
+    "device",
+    "batch_size",
+    "threads",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "iqr_ms",
+    "throughput_per_s",
+    "achieved_gflops",
+    "fraction_of_peak",
+    "peak_memory_mb",
+    "noisy",
+    "status",
+    "error",
+)
+
+
+def split_list(values: Iterable[str]) -> list[str]:
+    """Repeated options and comma lists both: ("a,b", "c") -> ["a", "b", "c"]."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def int_list(values: Iterable[str], name: str) -> list[int]:
+    try:
+        numbers = [int(v) for v in split_list(values)]
+    except ValueError as exc:
+        raise click.BadParameter(f"expects integers, e.g. 1,8 ({exc})", param_hint=name) from exc
+    if any(n < 1 for n in numbers):
+        raise click.BadParameter("must be at least 1", param_hint=name)
+    return numbers
+
+
+def choice_list(values: Iterable[str], allowed: Iterable[str], name: str) -> list[str]:
+    items = split_list(values)
+    allowed = list(allowed)
+    for item in items:
+        if item not in allowed:
+            raise click.BadParameter(
+                f"{item!r} is not one of {', '.join(allowed)}", param_hint=name
+            )
+    return items
+
+
+def emit_results(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
+    """Results on stdout: nested objects for json/jsonl, flat chosen columns for table/csv."""
+    if fmt in ("json", "jsonl"):
+        click.echo(render(rows, fmt), nl=False)
+        return
+    columns = list(SHOW_COLUMNS)
+    if any(r.get("eval") for r in rows):
+        columns[6:6] = ["accuracy", "f1_macro", "fit", "onnx_accuracy_diff"]
+    click.echo(render([_flat_row(r) for r in rows], fmt, columns), nl=False)
+
+
+def warn_noisy(rows: Sequence[Mapping[str, Any]]) -> None:
+    noisy = [r for r in rows if r.get("noisy")]
+    if noisy:
+        names = ", ".join(f"{r['model']}/{r['backend']}/b{r['batch_size']}" for r in noisy)
+        click.echo(
+            f"warning: {len(noisy)} configuration(s) noisy (IQR > 10% of the median): {names}",
+            err=True,
+        )
+
+
+def _flat_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    latency = row.get("latency_ms") or {}
+    out = dict(row)
+    for key in ("p50", "p90", "p99", "iqr", "mean"):
+        out[f"{key}_ms"] = latency.get(key)
+    evaluation = row.get("eval") or {}
+    for key in ("accuracy", "f1_macro", "onnx_accuracy", "onnx_accuracy_diff", "fit"):
+        out[key] = evaluation.get(key)
+    return out
+
+
+@click.group("bench")
+def bench() -> None:
+    """Measure the model zoo on this machine (PyTorch and ONNX Runtime) and store the results.
+
+    \b
+    Examples:
+      dlradar bench peak                       # measure the roofline ceilings once
+      dlradar bench run --quick                # a few small models, under a minute
+      dlradar bench run --model resnet18 --backend torch,onnxruntime --batch-size 1,8
+      dlradar bench show --format jsonl        # the latest run, one object per configuration
+      dlradar bench compare 3 4                # regressions beyond 7 % and the noise
+    """
+
+
+@bench.command("run")
+@click.option(
+    "--quick/--full",
+    "quick",
+    default=None,
+    help="The quick profile (a few small models, batch 1) or the full one (every model, batch 1"
+    " and 8); default: [bench] profile of the configuration (quick).",
+)
+@click.option("--model", "models", multiple=True, help="Model name (repeat or comma list).")
+@click.option("--backend", "backends", multiple=True, help=f"{'|'.join(BACKENDS)} (repeatable).")
+@click.option("--device", "devices", multiple=True, help=f"{'|'.join(DEVICES)} (repeatable).")
+@click.option("--batch-size", "batch_sizes", multiple=True, help="Batch sizes, e.g. 1,8.")
+@click.option("--threads", "threads", multiple=True, help="Intra-op thread counts, e.g. 1,2.")
+@click.option(
+    "--inter-op-threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Inter-op threads for both runtimes (default 1).",
+)
+@click.option("--warmup", type=click.IntRange(min=0), default=None, help="Warm-up calls.")
+@click.option(
+    "--min-iterations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop only after this many timed calls ...",
+)
+@click.option(
+    "--min-time",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="... and this many seconds (both must be reached).",
+)
+@click.option(
+    "--max-time",
+    type=click.FloatRange(min=0.001),
+    default=None,
+    help="Stop a configuration after this many seconds regardless.",
+)
+@click.option(
+    "--size",
+    type=click.Choice(["full", "small"]),
+    default=None,
+    help="Model size: the published network or a tiny one (default full).",
+)
+@click.option(
+    "--weights",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Checkpoint (state_dict) to load, or 'torchvision' for pretrained weights.",
+)
+@db_option
+@config_option
+@format_option()
+def run_command(
+    quick: bool | None,
+    models: tuple[str, ...],
+    backends: tuple[str, ...],
+    devices: tuple[str, ...],
+    batch_sizes: tuple[str, ...],
+    threads: tuple[str, ...],
+    inter_op_threads: int | None,
+    warmup: int | None,
+    min_iterations: int | None,
+    min_time: float | None,
+    max_time: float | None,
+    size: str | None,
+    weights: str | None,
+    db_path: str | None,
+    config_path: str | None,
+    fmt: str,
+) -> None:
+    """Time models on each backend, device, batch size and thread count; store every result.
+
+    Without --quick or --full the [bench] profile setting chooses (quick unless configured).
+    Options narrow or widen either profile. Ctrl-C keeps what finished.
+
+    \b
+    Examples:
+      dlradar bench run --quick
+      dlradar bench run --full --backend onnxruntime
+      dlradar bench run --model lenet5,mlp --threads 1,2 --min-iterations 50 --min-time 2
+    """
+    from bench.runner import run_benchmark
+
+    overrides = RunOverrides(
+        quick=quick,
+        models=tuple(split_list(models)),
+        backends=tuple(choice_list(backends, BACKENDS, "--backend")),
+        devices=tuple(choice_list(devices, DEVICES, "--device")),
+        batch_sizes=tuple(int_list(batch_sizes, "--batch-size")),
+        threads=tuple(int_list(threads, "--threads")),
+        inter_op_threads=inter_op_threads,
+        warmup=warmup,
+        min_iterations=min_iterations,
+        min_time_s=min_time,
+        max_time_s=max_time,
+        size=size,
+        weights=weights,
+    )
+    try:
+        config = run_config(load_settings(config_path), overrides)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    db = open_db(db_path)
+    run_id = run_benchmark(db, config)
+    run = store.get_run(db, run_id)
+    rows = store.result_rows(db, run_ids=[run_id])
+    emit_results(rows, fmt)
+    warn_noisy(rows)
+    click.echo(f"run {run_id}: {run['status']} ({run['message']})", err=True)
+    if run["status"] == "failed":
+        raise DlradarError(f"run {run_id}: every configuration failed (see `bench show {run_id}`)")
+
+
+@bench.command("eval")
+@click.option("--model", "models", multiple=True, help="Model name (repeat or comma list).")
+@click.option("--quick", is_flag=True, help="The quick profile's models at size small.")
+@click.option(
+    "--all", "all_models", is_flag=True, help="Every model of the zoo (slow for the big ones)."
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["adam", "sgd"]),
+    default="adam",
+    show_default=True,
+    help="Optimiser.",
+)
+@click.option("--lr", type=float, default=None, help="Learning rate (default by optimiser).")
+@click.option(
+    "--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Training epochs."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Training batch size.",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds of training per model; stops early and records why (full-size models are slow).",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Set every dropout layer's probability.",
+)
+@click.option("--augment", is_flag=True, help="Images: random shifts and rotations.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (data, weights).")
+@click.option(
+    "--size",
+    type=click.Choice(["full", "small"]),
+    default=None,
+    help="Model size (default full; small with --quick).",
+)
+@db_option
+@format_option()
+def eval_command(
+    models: tuple[str, ...],
+    quick: bool,
+    all_models: bool,
+    optimizer: str,
+    lr: float | None,
+    epochs: int,
+    batch_size: int,
+    time_budget: float,
+    dropout: float | None,
+    augment: bool,
+    seed: int,
+    size: str | None,
+    db_path: str | None,
+    fmt: str,
+) -> None:
+    """Train each model briefly (seeded), evaluate it and its ONNX export; store the metrics.
+
+    CNNs learn scikit-learn's digits, recurrent and Transformer models a generated sequence
+    task. Prints accuracy, macro F1, the fitting flag and the ONNX accuracy difference.
+    Without --model (or --all) the quick profile's models are evaluated.
+
+    \b
+    Examples:
+      dlradar bench eval --model lenet5 --epochs 5 --optimizer sgd --dropout 0.2
+      dlradar bench eval --quick --format jsonl
+    """
+    from bench.evaluate import EvalConfig
+    from bench.runner import run_evaluation
+    from bench.zoo import list_models
+
+    names = split_list(models)
+    if not names:
+        specs = list_models()
+        names = [s.name for s in specs if all_models or s.quick]
+    config = EvalConfig(
+        optimizer=optimizer,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        dropout=dropout,
+        augment=augment,
+        seed=seed,
+        size=size or ("small" if quick else "full"),
+        time_budget_s=time_budget,
+    )
+    db = open_db(db_path)
+    run_id = run_evaluation(db, names, config)
+    rows = store.result_rows(db, run_ids=[run_id])
+    if fmt in ("json", "jsonl"):
+        click.echo(render(rows, fmt), nl=False)
+        return
+    columns = (
+        "run_id",
+        "model",
+        "family",
+        "accuracy",
+        "f1_macro",
+        "fit",
+        "onnx_accuracy",
+        "onnx_accuracy_diff",
+        "exporter",
+        "status",
+        "error",
+    )
+    click.echo(render([_flat_row(r) for r in rows], fmt, columns), nl=False)
+
+
+@bench.command("peak")
+@click.option("--sizes", multiple=True, help="GEMM sizes to probe (default 256,512,1024,2048).")
+@click.option("--threads", multiple=True, help="Thread counts to probe (default 1 and all cores).")
+@click.option(
+    "--bandwidth-mb",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="MiB per array of the copy/triad bandwidth probes.",
+)
+@db_option
+@format_option()
+def peak_command(
+    sizes: tuple[str, ...],
+    threads: tuple[str, ...],
+    bandwidth_mb: int,
+    db_path: str | None,
+    fmt: str,
+) -> None:
+    """Measure FP32 GEMM GFLOP/s (best over sizes and threads) and memory bandwidth; store them.
+
+    Every later result reports its achieved GFLOP/s as a fraction of this peak.
+
+    \b
+    Examples:
+      dlradar bench peak
+      dlradar bench peak --sizes 1024,2048 --threads 1,2 --format json
+    """
+    from bench.environment import capture_environment
+    from bench.peak import DEFAULT_SIZES, measure_peak
+
+    result = measure_peak(
+        sizes=int_list(sizes, "--sizes") or DEFAULT_SIZES,
+        threads=int_list(threads, "--threads") or None,
+        bandwidth_mb=bandwidth_mb,
+    )
+    data = result.to_dict() | {"environment": capture_environment()}
+    db = open_db(db_path)
+    peak_id = store.save_peak(db, data)
+    probes = [p | {"unit": "GFLOP/s" if p["kind"] == "gemm" else "GB/s"} for p in data["probes"]]
+    if fmt in ("json", "jsonl"):
+        summary = {k: v for k, v in data.items() if k != "environment"} | {"id": peak_id}
+        click.echo(render([summary], fmt), nl=False)
+    else:
+        columns = ("kind", "engine", "size", "threads", "median_ms", "rate", "unit")
+        click.echo(render(probes, fmt, columns), nl=False)
+    click.echo(
+        f"peak {peak_id}: {result.gflops:.1f} GFLOP/s ({result.gflops_engine} GEMM"
+        f" {result.gflops_size},"
+        f" {result.gflops_threads} threads), {result.bandwidth_gbs:.1f} GB/s"
+        f" ({result.bandwidth_kind}, {result.bandwidth_threads} threads)",
+        err=True,
+    )
+
+
+@bench.command("models")
+@click.option(
+    "--family",
+    default=None,
+    callback=check_families,
+    help="Only this family (cnn, mlp, rnn, ...).",
+)
+@db_option
+@format_option()
+def models_command(family: str | None, db_path: str | None, fmt: str) -> None:
+    """List the model zoo (nothing is run): name, family, params, FLOPs at batch 1, input.
+
+    Counting params and FLOPs builds each model, so the first listing takes a while; the figures
+    are then cached in $XDG_CACHE_HOME/dlradar/ (else ~/.cache/dlradar/) and recounted whenever
+    the zoo's code or the torch, torchvision, transformers or dlradar version changes.
+    The zoo is code, not data: --db is accepted, as on every command, and no database is opened.
+
+    \b
+    Examples:
+      dlradar bench models
+      dlradar bench models --family transformer --format jsonl
+    """
+    from bench.zoo_listing import list_zoo
+
+    rows = list_zoo(
+        family, progress=_count_progress, notice=lambda text: click.echo(text, err=True)
+    )
+    click.echo(
+        render(
+            rows, fmt, ("name", "family", "params", "flops", "macs", "input", "source", "quick")
+        ),
+        nl=False,
+    )
+
+
+def _count_progress(text: str | None) -> None:
+    """A status line redrawn in place on a TTY (cleared with None); nothing otherwise."""
+    if sys.stderr.isatty():
+        click.echo(f"\r\x1b[K{text or ''}", err=True, nl=False)
+
+
+@bench.command("list")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Newest runs to show (0 = all).",
+)
+@db_option
+@format_option()
+def list_command(limit: int, db_path: str | None, fmt: str) -> None:
+    """List stored benchmark and evaluation runs, newest first.
+
+    \b
+    Example:
+      dlradar bench list --limit 5
+    """
+    runs = store.list_runs(open_db(db_path), limit)
+    if fmt in ("table", "csv"):  # flat formats: the environment's two columns
+        for run in runs:
+            env = run.pop("environment")
+            run["cpu"] = env.get("cpu_model")
+            run["torch"] = (env.get("versions") or {}).get("torch")
+    columns = (
+        "id",
+        "kind",
+        "profile",
+        "status",
+        "started_at",
+        "finished_at",
+        "results",
+        "failed",
+        "cpu",
+        "torch",
+        "git_commit",
+    )
+    click.echo(render(runs, fmt, columns), nl=False)
+
+
+@bench.command("show")
+@click.argument("run_ids", nargs=-1, type=int)
+@click.option("--all", "all_runs", is_flag=True, help="Every stored run (default: the latest).")
+@click.option("--model", default=None, help="Only this model.")
+@click.option("--backend", default=None, help="Only this backend.")
+@click.option(
+    "--status", type=click.Choice(["ok", "failed"]), default=None, help="Only ok or failed rows."
+)
+@click.option("--markdown", is_flag=True, help="Print the Markdown report instead.")
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the report to this file: .json, .csv or .md.",
+)
+@db_option
+@format_option()
+def show_command(
+    run_ids: tuple[int, ...],
+    all_runs: bool,
+    model: str | None,
+    backend: str | None,
+    status: str | None,
+    markdown: bool,
+    save_path: str | None,
+    db_path: str | None,
+    fmt: str,
+) -> None:
+    """Show the results of runs (default: the latest), one row per configuration.
+
+    \b
+    Examples:
+      dlradar bench show
+      dlradar bench show 3 --format jsonl
+      dlradar bench show --all --model resnet18 --format csv
+      dlradar bench show 3 --markdown > report.md
+      dlradar bench show 3 --save run3.csv     # JSON, CSV or Markdown by the suffix
+    """
+    db = open_db(db_path)
+    ids: list[int] | None = list(run_ids) or (None if all_runs else [store.latest_run_id(db)])
+    for run_id in ids or []:
+        store.get_run(db, run_id)  # NotFoundError for an unknown id
+    rows = store.result_rows(db, run_ids=ids, model=model, backend=backend, status=status)
+    report = BenchReport(rows, store.get_run(db, ids[0]) if ids and len(ids) == 1 else {})
+    if save_path:
+        try:
+            click.echo(f"report written to {report.save(save_path)}", err=True)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--save") from exc
+    if markdown:
+        click.echo(report.to_markdown(), nl=False)
+        return
+    emit_results(rows, fmt)
+
+
+@bench.command("compare")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0),
+    default=7.0,  # bench.compare.REGRESSION_THRESHOLD, in per cent
+    show_default=True,
+    help="Percent slowdown beyond which (and beyond the noise) a change is a regression.",
+)
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any regression is found.")
+@db_option
+@format_option()
+def compare_command(
+    run_a: int,
+    run_b: int,
+    threshold: float,
+    fail_on_regression: bool,
+    db_path: str | None,
+    fmt: str,
+) -> None:
+    """Compare two runs configuration by configuration (median latency, IQR noise).
+
+    \b
+    Example:
+      dlradar bench compare 3 4 --format csv
+    """
+    from bench.compare import compare_runs
+
+    comparison = compare_runs(open_db(db_path), run_a, run_b, threshold / 100.0)
+    for warning in comparison.environment_warnings:
+        click.echo(f"warning: environments differ: {warning}", err=True)
+    rows = [c.to_dict() for c in comparison.changes]
+    columns = (
+        "model",
+        "backend",
+        "device",
+        "batch_size",
+        "threads",
+        "p50_a",
+        "p50_b",
+        "change_pct",
+        "noise_ms",
+        "verdict",
+    )
+    click.echo(render(rows, fmt, columns), nl=False)
+    count = len(comparison.regressions)
+    click.echo(f"{count} regression(s) between run {run_a} and run {run_b}", err=True)
+    if fail_on_regression and count:
+        sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [bench]

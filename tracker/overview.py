@@ -1,0 +1,231 @@
+"""Counts and summaries of the stored papers, as the readers (dashboard, feeds) show them.
+
+Only tracker code writes SQL on the paper tables; the readers call these functions and get typed
+records back, so a renamed column fails mypy, not a page. Every query is an aggregate that stays
+fast at a million papers (the comments say which index or shortcut it relies on).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TypedDict
+
+import sqlite_utils
+
+
+class PaperTotals(TypedDict):
+    total: int
+    published_this_week: int
+    stored_this_week: int
+    latest_published: str | None
+    tagged: int
+    curated: int
+    since: str
+
+
+class SourceSummary(TypedDict):
+    source: str
+    papers: int
+    last_successful_fetch: str | None
+    last_run: str | None
+    runs: int
+    failed_runs: int
+
+
+class FamilyCount(TypedDict):
+    family: str
+    papers: int
+
+
+class FamilyShare(TypedDict):
+    family: str
+    papers: int
+    share: float
+
+
+class VenueCount(TypedDict):
+    venue: str
+    papers: int
+
+
+class CategoryCount(TypedDict):
+    category: str
+    papers: int
+
+
+class VenueYearCount(TypedDict):
+    venue: str
+    year: int
+    papers: int
+
+
+class FilterOptions(TypedDict):
+    families: list[FamilyCount]
+    venues: list[VenueCount]
+    categories: list[CategoryCount]
+    year_min: int | None
+    year_max: int | None
+
+
+class RecentPaper(TypedDict):
+    id: int
+    title: str
+    published: str | None
+    families: str | None  # comma separated
+
+
+def paper_totals(db: sqlite_utils.Database, since: date) -> PaperTotals:
+    """Papers in total, published and stored since `since`, tagged, curated."""
+    day = since.isoformat()
+    total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+    published = db.execute("SELECT COUNT(*) FROM papers WHERE published >= ?", [day]).fetchone()[0]
+    latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
+    tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
+    # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
+    # where papers.curated has no index (a full scan at a million papers).
+    curated = db.execute(
+        "SELECT COUNT(*) FROM paper_sources WHERE source = 'catalogue'"
+    ).fetchone()[0]
+    stored = db.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM paper_sources GROUP BY paper_id"
+        " HAVING MIN(first_seen) >= ?)",
+        [day],
+    ).fetchone()[0]
+    return {
+        "total": int(total),
+        "published_this_week": int(published),
+        "stored_this_week": int(stored),
+        "latest_published": latest,
+        "tagged": int(tagged),
+        "curated": int(curated),
+        "since": day,
+    }
+
+
+def source_summaries(db: sqlite_utils.Database) -> list[SourceSummary]:
+    """Per source: papers it holds, its last run and its last successful fetch."""
+    # Rows per source (one per source id): counting distinct papers instead costs a sort of the
+    # whole table, seconds at a million papers, for the same figure.
+    papers = {
+        str(source): int(count)
+        for source, count in db.execute(
+            "SELECT source, COUNT(*) FROM paper_sources GROUP BY source"
+        ).fetchall()
+    }
+    runs = {
+        str(row[0]): row
+        for row in db.execute(
+            "SELECT source, MAX(CASE WHEN status = 'ok' THEN finished_at END),"
+            " MAX(started_at), COUNT(*), SUM(status NOT IN ('ok', 'empty', 'running'))"
+            " FROM fetch_runs GROUP BY source"
+        ).fetchall()
+    }
+    out: list[SourceSummary] = []
+    for name in sorted(set(papers) | set(runs)):
+        run = runs.get(name)
+        out.append(
+            {
+                "source": name,
+                "papers": papers.get(name, 0),
+                "last_successful_fetch": run[1] if run else None,
+                "last_run": run[2] if run else None,
+                "runs": int(run[3] or 0) if run else 0,
+                "failed_runs": int(run[4] or 0) if run else 0,
+            }
+        )
+    return out
+
+
+def family_paper_counts(db: sqlite_utils.Database) -> list[FamilyCount]:
+    """Tagged papers per family, most first."""
+    rows = db.execute(
+        "SELECT family, COUNT(*) FROM paper_families GROUP BY family ORDER BY 2 DESC"
+    ).fetchall()
+    return [{"family": str(f), "papers": int(n)} for f, n in rows]
+
+
+def tagged_families(db: sqlite_utils.Database) -> list[str]:
+    """Every family that at least one stored paper carries."""
+    return [str(r[0]) for r in db.execute("SELECT DISTINCT family FROM paper_families")]
+
+
+def filter_options(db: sqlite_utils.Database) -> FilterOptions:
+    """Choices for the paper filters: families, venues and categories by frequency, year range."""
+    venues = db.execute(
+        "SELECT venue, COUNT(*) FROM papers WHERE venue IS NOT NULL"
+        " GROUP BY venue ORDER BY 2 DESC LIMIT 200"
+    ).fetchall()
+    categories = db.execute(
+        "SELECT category, COUNT(*) FROM paper_categories GROUP BY category"
+        " ORDER BY 2 DESC LIMIT 200"
+    ).fetchall()
+    low, high = db.execute("SELECT MIN(year), MAX(year) FROM papers").fetchone()
+    return {
+        "families": family_paper_counts(db),
+        "venues": [{"venue": str(v), "papers": int(n)} for v, n in venues],
+        "categories": [{"category": str(c), "papers": int(n)} for c, n in categories],
+        "year_min": low,
+        "year_max": high,
+    }
+
+
+def family_shares(db: sqlite_utils.Database) -> list[FamilyShare]:
+    """Per family, over the whole database: papers and their share of all papers."""
+    total = int(db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+    return [
+        {
+            "family": row["family"],
+            "papers": row["papers"],
+            "share": row["papers"] / total if total else 0.0,
+        }
+        for row in family_paper_counts(db)
+    ]
+
+
+def venue_year_counts(db: sqlite_utils.Database) -> list[VenueYearCount]:
+    """Papers per venue and year (the 12 largest venues; the rest as 'other')."""
+    rows = db.execute(
+        "WITH v AS (SELECT venue, COUNT(*) AS n FROM papers WHERE venue IS NOT NULL"
+        " GROUP BY venue ORDER BY n DESC LIMIT 12)"
+        " SELECT COALESCE(v.venue, 'other'), p.year, COUNT(*)"
+        " FROM papers p LEFT JOIN v ON v.venue = p.venue WHERE p.year IS NOT NULL"
+        " GROUP BY 1, 2 ORDER BY 2, 1"
+    ).fetchall()
+    return [{"venue": str(v), "year": int(y), "papers": int(n)} for v, y, n in rows]
+
+
+def catalogue_paper_ids(db: sqlite_utils.Database) -> dict[str, int]:
+    """Catalogue key -> paper id, for the landmarks this database holds."""
+    return {
+        str(key): int(paper_id)
+        for key, paper_id in db.execute(
+            "SELECT source_id, paper_id FROM paper_sources WHERE source = 'catalogue'"
+        ).fetchall()
+    }
+
+
+def recent_papers(
+    db: sqlite_utils.Database, families: tuple[str, ...], limit: int, window_days: int = 365
+) -> list[RecentPaper]:
+    """The newest non-curated papers of `families`, published within `window_days` of the
+    newest paper stored.
+
+    Walks the papers newest first and probes each one's families, instead of collecting every
+    paper of the families first (a third of a million for transformer at 1M papers); the window
+    bounds the walk for families with no recent paper."""
+    if not families:
+        return []
+    newest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
+    if newest is None:
+        return []
+    since = (datetime.fromisoformat(str(newest)[:10]) - timedelta(days=window_days)).date()
+    marks = ",".join("?" * len(families))
+    rows = db.execute(
+        "SELECT p.id, p.title, p.published,"
+        " (SELECT group_concat(family, ', ') FROM paper_families WHERE paper_id = p.id)"
+        " FROM papers p WHERE p.published >= ? AND EXISTS (SELECT 1 FROM"
+        f" paper_families f WHERE f.paper_id = p.id AND f.family IN ({marks}))"
+        " AND p.curated = 0 ORDER BY p.published DESC, p.id DESC LIMIT ?",
+        [since.isoformat(), *families, limit],
+    ).fetchall()
+    return [{"id": int(i), "title": str(t), "published": p, "families": f} for i, t, p, f in rows]
