@@ -34,7 +34,8 @@ MARKDOWN_COLUMNS = (
     ("items/s", "throughput_per_s"),
     ("GFLOP/s", "achieved_gflops"),
     ("% peak", "peak_pct"),
-    ("RSS MB", "peak_memory_mb"),
+    ("own MB", "peak_memory_mb"),
+    ("parity", "parity_max_abs_diff"),
     ("status", "status"),
 )
 
@@ -222,7 +223,9 @@ class BenchReport:
             fraction = flat.get("fraction_of_peak")
             flat["peak_pct"] = 100 * fraction if fraction is not None else None
             if flat.get("status") != "ok":
-                flat["status"] = f"failed ({flat.get('stage')}): {flat.get('error')}"
+                flat["status"] = f"{flat.get('status')} ({flat.get('stage')}): {flat.get('error')}"
+            elif flat.get("noisy"):
+                flat["status"] = "ok, noisy (IQR > 10% of the median)"
             cells = [_md_cell(flat.get(key)) for _, key in MARKDOWN_COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"

@@ -51,6 +51,7 @@ from bench.timing import (
     measure,
     ort_call,
     ort_feed,
+    settled_rss_mb,
     timed,
     torch_call,
     torch_step,
@@ -229,11 +230,15 @@ class _Context:
     workdir: Path
     results: list[int] = field(default_factory=list)
     failures: int = 0
+    unavailable: int = 0
+    baseline_mb: float = 0.0  # resident memory before the current model was built
 
     def save(self, record: ResultRecord) -> None:
         self.results.append(store.save_result(self.db, self.run_id, record))
         if record.status != "ok":
             self.failures += 1
+        if record.status == "unavailable":
+            self.unavailable += 1
         self.progress.advance(describe(record))
 
 
@@ -272,6 +277,7 @@ def run_benchmark(
     try:
         with tempfile.TemporaryDirectory(prefix="dlradar-onnx-") as tmp:
             ctx = _Context(db, run_id, config, peak, progress, Path(tmp))
+            _warm_runtimes(ctx)
             for spec in models:
                 _run_model(ctx, spec)
     except KeyboardInterrupt:
@@ -285,8 +291,27 @@ def run_benchmark(
     progress.close()
     total = len(ctx.results)
     status = "ok" if ctx.failures == 0 else ("failed" if ctx.failures == total else "partial")
+    if total and ctx.unavailable == total:
+        status = "unavailable"
     store.finish_run(db, run_id, status, f"{total - ctx.failures} of {total} configurations ok")
     return run_id
+
+
+def _warm_runtimes(ctx: _Context) -> None:
+    """Load the runtimes' code (kernels, the exporter, ONNX Runtime) with a tiny model first, so
+    that the memory they take once is not counted as the first configuration's own."""
+    tiny = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(8, 2))
+    inputs = (torch.zeros(EXPORT_BATCH, 1, 4, 4),)
+    with torch.inference_mode():
+        tiny(*inputs)
+    if "onnxruntime" not in ctx.config.backends:
+        return
+    try:
+        exported = export_onnx(tiny.eval(), inputs, ctx.workdir / "warm-up.onnx")
+        session = create_session(exported.path, ThreadSettings(1, 1), "cpu")
+        ort_call(session, ort_feed(session, inputs))()
+    except Exception:  # a runtime that fails here fails again, reported, with the first model
+        return
 
 
 def run_quick_profile(
@@ -336,8 +361,11 @@ def _fail_all(
     error: str,
     backends: Sequence[str],
     threads_list: Sequence[int] | None = None,
+    *,
+    status: str = "failed",
 ) -> None:
-    """Record every (backend, threads, batch) configuration under `base` as failed."""
+    """Record every (backend, threads, batch) configuration under `base` as failed (or as
+    `unavailable`: what this machine lacks, such as CUDA, is no failure of the model)."""
     for backend in backends:
         for threads in threads_list or ctx.config.threads:
             for batch in ctx.config.batch_sizes:
@@ -348,7 +376,7 @@ def _fail_all(
                         batch_size=batch,
                         threads_intra=threads,
                         threads_inter=ctx.config.inter_op_threads,
-                        status="failed",
+                        status=status,
                         stage=stage,
                         error=error,
                     )
@@ -365,8 +393,16 @@ def _run_model(ctx: _Context, spec: BenchModel) -> None:
         base = _base_record(ctx, spec, device, config.backends[0])
         base.params = params
         if device == "cuda" and not torch.cuda.is_available():
-            _fail_all(ctx, base, "device", "CUDA is not available on this machine", config.backends)
+            _fail_all(
+                ctx,
+                base,
+                "device",
+                "CUDA is not available on this machine",
+                config.backends,
+                status="unavailable",
+            )
             continue
+        ctx.baseline_mb = settled_rss_mb()
         try:
             model, build_s = timed(lambda: spec.build(size=config.size, weights=config.weights))
             model = model.eval().to(device)
@@ -408,14 +444,37 @@ def _finish(ctx: _Context, record: ResultRecord, samples_ms: list[float]) -> Res
 
 
 @contextmanager
-def _memory(record: ResultRecord) -> Iterator[None]:
+def _memory(ctx: _Context, record: ResultRecord) -> Iterator[None]:
+    """The configuration's own memory: the peak RSS of its block over the level before its model
+    was built (weights, activations, runtime buffers; for ONNX Runtime also the PyTorch model
+    that its parity check keeps), so earlier configurations cannot inflate it."""
+    settled_rss_mb()  # what the previous block freed goes back first
     tracker = PeakMemory()
     tracker.start()
     try:
         yield
     finally:
-        record.peak_memory_mb = tracker.rss_peak_mb()
+        peak = tracker.rss_peak_mb()
+        record.process_peak_memory_mb = peak
+        record.peak_memory_mb = max(peak - ctx.baseline_mb, 0.0)
         record.cuda_peak_memory_mb = tracker.cuda_peak_mb()
+
+
+def _bytes_moved(
+    params: int | None, inputs: Sequence[torch.Tensor], output: Any, element_size: int = 4
+) -> int | None:
+    """Bytes one call must move at least: its weights once, its inputs and its output.
+
+    A lower bound of the real traffic (activations that spill from cache are not seen), which
+    places a result on the roofline's x-axis (FLOPs per byte)."""
+    if params is None:
+        return None
+    moved = params * element_size + sum(t.numel() * t.element_size() for t in inputs)
+    if isinstance(output, torch.Tensor):
+        moved += output.numel() * output.element_size()
+    elif isinstance(output, np.ndarray):
+        moved += int(output.nbytes)
+    return moved
 
 
 def _run_torch(ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: ResultRecord) -> None:
@@ -440,9 +499,10 @@ def _run_torch(ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: Re
                     t.to(base.device) for t in spec.example_inputs(batch, size=config.size)
                 )
                 call = torch_call(runnable, inputs, base.device)  # type: ignore[arg-type]
-                with _memory(record):
+                with _memory(ctx, record):
                     record.first_call_ms = first_call_ms(call, base.device)
                     result = measure(torch_step(call, base.device), config.timing)
+                record.bytes_moved = _bytes_moved(record.params, inputs, call())
                 record.stopped_by = result.stopped_by
                 _finish(ctx, record, result.samples_ms)
             except Exception as exc:
@@ -517,8 +577,9 @@ def _measure_onnxruntime(
             reference = model(*(t.to(record.device) for t in inputs))
         feed = ort_feed(session, inputs)
         call = ort_call(session, feed)
-        with _memory(record):
+        with _memory(ctx, record):
             outputs, first_s = timed(call)
+            record.bytes_moved = _bytes_moved(record.params, inputs, outputs[0])
             record.first_call_ms = first_s * 1000.0
             parity = check_parity(reference, outputs[0], rtol=config.rtol, atol=config.atol)
             record.parity_max_abs_diff = parity.max_abs_diff
@@ -589,7 +650,7 @@ def _evaluate_one(name: str, config: Any, workdir: Path, progress: Progress) -> 
         batch_size=config.batch_size,
         threads_intra=threads.intra,
         threads_inter=threads.inter,
-        config={"eval": True},
+        config={"eval": True, "size": config.size},
     )
     try:
         spec = get_model(name)

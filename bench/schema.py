@@ -112,3 +112,17 @@ def _v1(db: sqlite_utils.Database) -> None:
 @SCHEMA.migration(2, "bench_peaks.gflops_engine: which runtime's GEMM kernel set the peak")
 def _v2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE bench_peaks ADD COLUMN gflops_engine TEXT NOT NULL DEFAULT 'torch'")
+
+
+@SCHEMA.migration(3, "a configuration's own memory, the process peak apart, and the bytes it moves")
+def _v3(db: sqlite_utils.Database) -> None:
+    # peak_memory_mb was the process's RSS high-water mark, which only rises through a run: it
+    # moves to process_peak_memory_mb, and the configuration's own memory of older rows is
+    # unknown (NULL) rather than wrong.
+    db.executescript(
+        """
+        ALTER TABLE bench_results ADD COLUMN process_peak_memory_mb REAL;
+        ALTER TABLE bench_results ADD COLUMN bytes_moved INTEGER;
+        UPDATE bench_results SET process_peak_memory_mb = peak_memory_mb, peak_memory_mb = NULL;
+        """
+    )

@@ -18,7 +18,7 @@ from bench.stats import LatencyStats
 from core.db import transaction, utc_now
 from core.errors import NotFoundError
 
-RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted", "unavailable")
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ResultRecord:
     batch_size: int
     threads_intra: int | None
     threads_inter: int | None
-    status: str = "ok"  # ok | failed
+    status: str = "ok"  # ok | failed | unavailable (the machine lacks the device)
     family: str | None = None
     task: str | None = None
     dtype: str = "float32"
@@ -46,7 +46,11 @@ class ResultRecord:
     latency: LatencyStats | None = None
     stopped_by: str | None = None
     throughput_per_s: float | None = None
-    peak_memory_mb: float | None = None
+    peak_memory_mb: float | None = (
+        None  # the configuration's own: RSS growth over the pre-build level
+    )
+    process_peak_memory_mb: float | None = None  # the process's RSS high-water mark in the block
+    bytes_moved: int | None = None  # weights, inputs and outputs of one call (roofline x-axis)
     cuda_peak_memory_mb: float | None = None
     build_s: float | None = None
     export_s: float | None = None
@@ -175,7 +179,9 @@ def list_runs(db: sqlite_utils.Database, limit: int = 0) -> list[dict[str, Any]]
     sql = (
         "SELECT r.*, (SELECT COUNT(*) FROM bench_results x WHERE x.run_id = r.id) AS results,"
         " (SELECT COUNT(*) FROM bench_results x WHERE x.run_id = r.id AND x.status = 'failed')"
-        " AS failed FROM bench_runs r ORDER BY r.id DESC"
+        " AS failed,"
+        " (SELECT COUNT(*) FROM bench_results x WHERE x.run_id = r.id AND x.status = 'ok') AS ok"
+        " FROM bench_runs r ORDER BY r.id DESC"
     )
     if limit > 0:
         sql += f" LIMIT {int(limit)}"
@@ -219,6 +225,8 @@ def save_result(db: sqlite_utils.Database, run_id: int, record: ResultRecord) ->
         "stopped_by": record.stopped_by,
         "throughput_per_s": record.throughput_per_s,
         "peak_memory_mb": record.peak_memory_mb,
+        "process_peak_memory_mb": record.process_peak_memory_mb,
+        "bytes_moved": record.bytes_moved,
         "cuda_peak_memory_mb": record.cuda_peak_memory_mb,
         "build_s": record.build_s,
         "export_s": record.export_s,
@@ -287,6 +295,10 @@ class ResultRow(TypedDict):
     latency_ms: Latency | None
     throughput_per_s: float | None
     peak_memory_mb: float | None
+    process_peak_memory_mb: float | None
+    bytes_moved: int | None
+    arithmetic_intensity: float | None
+    size: str | None
     status: str
     error: str | None
     stage: str | None
@@ -379,6 +391,64 @@ def timing_results(
     return [(json.loads(row["run_environment"] or "{}"), public_row(row)) for row in rows]
 
 
+ConfigurationKey = tuple[str, str, str, str | None, int, int | None, str | None]
+
+
+def configuration_key(row: ResultRow) -> ConfigurationKey:
+    """What makes two results comparable: model, backend, device, dtype, batch, threads, size."""
+    return (
+        row["model"],
+        row["backend"],
+        row["device"],
+        row["dtype"],
+        row["batch_size"],
+        row["threads"],
+        row["size"],
+    )
+
+
+def latest_ok_results(db: sqlite_utils.Database) -> list[ResultRow]:
+    """The latest successful timing of every configuration (timing runs only), oldest first.
+
+    A figure is only comparable with its configuration: a 2-thread result never stands in for a
+    1-thread one, and a failed attempt never hides an earlier success."""
+    rows = db.query(
+        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        " WHERE u.kind = 'run' AND r.status = 'ok' AND r.latency_p50 IS NOT NULL ORDER BY r.id"
+    )
+    latest: dict[ConfigurationKey, ResultRow] = {}
+    for row in rows:
+        public = public_row(row)
+        latest[configuration_key(public)] = public
+    return sorted(latest.values(), key=lambda r: r["result_id"])
+
+
+def latest_failures(db: sqlite_utils.Database) -> dict[ConfigurationKey, ResultRow]:
+    """Configurations whose latest timing attempt failed, with that attempt (stage, error)."""
+    rows = db.query(
+        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        " WHERE u.kind = 'run' ORDER BY r.id"
+    )
+    latest: dict[ConfigurationKey, ResultRow] = {}
+    for row in rows:
+        public = public_row(row)
+        latest[configuration_key(public)] = public
+    return {key: row for key, row in latest.items() if row["status"] != "ok"}
+
+
+def latest_evaluations(db: sqlite_utils.Database) -> dict[tuple[str, str | None], ResultRow]:
+    """The latest successful evaluation (`bench eval`) of every model and size."""
+    rows = db.query(
+        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        " WHERE u.kind = 'eval' AND r.status = 'ok' AND r.eval_metrics IS NOT NULL ORDER BY r.id"
+    )
+    latest: dict[tuple[str, str | None], ResultRow] = {}
+    for row in rows:
+        public = public_row(row)
+        latest[(public["model"], public["size"])] = public
+    return latest
+
+
 def result_rows(
     db: sqlite_utils.Database,
     *,
@@ -437,6 +507,12 @@ def public_row(row: dict[str, Any]) -> ResultRow:
         "latency_ms": latency,
         "throughput_per_s": row["throughput_per_s"],
         "peak_memory_mb": row["peak_memory_mb"],
+        "process_peak_memory_mb": row.get("process_peak_memory_mb"),
+        "bytes_moved": row.get("bytes_moved"),
+        "arithmetic_intensity": (
+            row["flops"] / row["bytes_moved"] if row["flops"] and row.get("bytes_moved") else None
+        ),
+        "size": json.loads(row.get("config") or "{}").get("size"),
         "status": row["status"],
         "error": row["error"],
         "stage": row["stage"],

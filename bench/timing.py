@@ -9,6 +9,7 @@ the host clock only sees kernel launches.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import re
 import resource
@@ -175,6 +176,28 @@ def ort_call(session: Any, feed: dict[str, np.ndarray]) -> Callable[[], list[Any
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def settled_rss_mb() -> float:
+    """The process's resident memory after freed memory has gone back to the system.
+
+    A collection frees unreachable objects and glibc's malloc_trim returns freed heap pages, so
+    what an earlier model or configuration left behind is not counted as this one's.
+    """
+    gc.collect()
+    _malloc_trim()
+    match = re.search(r"VmRSS:\s+(\d+)\s+kB", _STATUS.read_text()) if _STATUS.exists() else None
+    if match:
+        return int(match.group(1)) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _malloc_trim() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: freed pages stay counted, a little high but never low
+        return
+    libc.malloc_trim(0)
 
 
 @dataclass

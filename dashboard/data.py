@@ -23,6 +23,7 @@ from bench import store
 from core.config import Settings, load_settings
 from core.db import resolve_db_path
 from dashboard.database import open_db
+from dashboard.radar import RadarFamily, radar_table
 from tracker import overview
 from tracker.query import Paper, PaperFilter, count_papers, find_papers, get_paper
 
@@ -270,6 +271,21 @@ def zoo_models() -> list[dict[str, Any]]:
         }
         for m in list_models()
     ]
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def radar(path: str) -> list[RadarFamily]:
+    """The Radar's table (dashboard.radar.radar_table), with the zoo's models per family."""
+    zoo = [(m["model"], m["family"]) for m in zoo_models()]
+    with connect(path) as db:
+        return radar_table(db, zoo)
+
+
+def configured_threads() -> int:
+    """The reference thread count: the first of [bench] threads, else 1."""
+    from bench.settings import configured_threads as threads
+
+    return (threads(settings()) or (1,))[0]
 
 
 def best_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

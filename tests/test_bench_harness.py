@@ -296,6 +296,8 @@ def test_a_version_one_bench_database_upgrades(db_path: Any) -> None:
     db = open_db(db_path)
     # turn it back into what bench schema v1 created, then reopen
     db.execute("ALTER TABLE bench_peaks DROP COLUMN gflops_engine")
+    db.execute("ALTER TABLE bench_results DROP COLUMN process_peak_memory_mb")
+    db.execute("ALTER TABLE bench_results DROP COLUMN bytes_moved")
     db.execute("DELETE FROM _migrations WHERE component = 'bench' AND version > 1")
     db.conn.close()
     db = open_db(db_path)

@@ -148,7 +148,9 @@ def test_run_measures_every_configuration(bench_db: tuple[Path, int, int]) -> No
         assert row["throughput_per_s"] == pytest.approx(row["batch_size"] * 1000 / latency["p50"])
         assert row["flops"] == 2 * row["batch_size"] * (16 * 32 + 32 * 4)
         assert row["achieved_gflops"] == pytest.approx(row["flops"] / latency["p50"] / 1e6)
-        assert row["peak_memory_mb"] > 0 and row["params"] == 676
+        # A 676-parameter model may fit in pages the process already holds: 0 MB of its own.
+        assert row["peak_memory_mb"] >= 0 and row["process_peak_memory_mb"] > 0
+        assert row["params"] == 676
         assert row["phases"]["first_call_ms"] > 0
     onnx = [r for r in ok if r["backend"] == "onnxruntime"]
     assert all(r["exporter"] == "dynamo" and r["parity_max_abs_diff"] < 1e-4 for r in onnx)

@@ -197,8 +197,23 @@ def test_radar_puts_share_next_to_measurements(
     at = open_page("radar", dbs["real"], monkeypatch)
     table = at.dataframe[0].value.set_index("family")
     assert table.loc["cnn", "papers"] > 0
-    assert table.loc["cnn", "fastest p50 torch (ms)"] > 0
-    assert table.loc["lstm", "best accuracy"] > 0
+    # cnn's canonical model (resnet50) was not measured: said so, not filled by LeNet-5...
+    assert table.loc["cnn", "canonical model"] == "resnet50"
+    assert table.loc["cnn", "p50 (ms)"] == "not measured"
+    assert "--model resnet50" in table.loc["cnn", "why not measured"]
+    assert "lenet5 (full)" in table.loc["cnn", "fastest measured (any model)"]
+    # ...while lstm's is, at batch 1 and 1 thread: the latest run's median, as stored.
+    assert table.loc["lstm", "canonical model"] == "lstm"
+    assert float(table.loc["lstm", "p50 (ms)"]) > 0
+    assert table.loc["lstm", "quality"].endswith("accuracy (lstm, small)")
+    assert "None" not in table.to_string()
+    assert every_family_listed(table.index)
+
+
+def every_family_listed(families: object) -> bool:
+    from core.families import families as taxonomy
+
+    return set(taxonomy()) <= set(families)  # type: ignore[call-overload]
 
 
 def test_dashboard_command_help_and_serve_command() -> None:

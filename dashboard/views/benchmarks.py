@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data
@@ -18,6 +20,49 @@ CONDITION_COLUMNS = [
 ]  # fmt: skip
 path = db_path()
 st.title("Benchmarks")
+
+
+def roofline_figure(roof: pd.DataFrame, peak: dict[str, Any] | None) -> go.Figure:
+    """The textbook roofline: log-log, FLOPs per byte against GFLOP/s, the measured compute and
+    memory roofs, one point per result, axes bounded by the data and the roofs' ridge."""
+    intensity = roof["arithmetic_intensity"].astype(float)
+    achieved = roof["achieved_gflops"].astype(float)
+    x_low, x_high = intensity.min() / 2, intensity.max() * 2
+    y_low, y_high = achieved.min() / 2, achieved.max() * 2
+    figure = go.Figure()
+    if peak and peak.get("gflops") and peak.get("bandwidth_gbs"):
+        compute, bandwidth = float(peak["gflops"]), float(peak["bandwidth_gbs"])
+        ridge = compute / bandwidth
+        x_low, x_high = min(x_low, ridge / 2), max(x_high, ridge * 2)
+        y_high = max(y_high, compute * 1.5)
+        xs = np.geomspace(x_low, x_high, 200)
+        figure.add_trace(
+            go.Scatter(
+                x=xs, y=np.minimum(compute, bandwidth * xs), mode="lines",
+                name=f"roof: {compute:.0f} GFLOP/s, {bandwidth:.1f} GB/s",
+                line={"color": "black", "dash": "dash"},
+            )
+        )  # fmt: skip
+        y_low = min(y_low, bandwidth * x_low)
+    for (model, backend), group in roof.groupby(["model", "backend"]):
+        figure.add_trace(
+            go.Scatter(
+                x=group["arithmetic_intensity"], y=group["achieved_gflops"], mode="markers",
+                name=f"{model} · {backend}", marker={"size": 10},
+                customdata=group[["batch_size", "threads", "fraction_of_peak"]],
+                hovertemplate="%{x:.2f} FLOPs/byte, %{y:.2f} GFLOP/s<br>batch %{customdata[0]},"
+                " %{customdata[1]} threads<extra></extra>",
+            )
+        )  # fmt: skip
+    figure.update_xaxes(
+        type="log", range=[np.log10(x_low), np.log10(x_high)],
+        title="arithmetic intensity (FLOPs per byte moved)",
+    )  # fmt: skip
+    figure.update_yaxes(
+        type="log", range=[np.log10(y_low), np.log10(y_high)], title="achieved GFLOP/s"
+    )
+    figure.update_layout(title="Roofline")
+    return figure
 
 
 def run_quick_benchmark() -> None:
@@ -64,10 +109,13 @@ def run_label(run_id: int) -> str:
     return f"#{run_id} {run['kind']} {run['profile']} {run['started_at']} ({run['status']})"
 
 
+# The newest run with a successful timing: a failed or unavailable attempt (no CUDA here) is
+# listed, but never the default view.
+measured_runs = [r for r in timing_runs if r.get("ok")]
 chosen_runs = st.multiselect(
     "Runs",
     [r["id"] for r in timing_runs],
-    default=[timing_runs[0]["id"]] if timing_runs else [],
+    default=[measured_runs[0]["id"]] if measured_runs else [],
     format_func=run_label,
     key="bench_runs",
 )
@@ -87,7 +135,17 @@ with tabs[0]:
     if frame.empty:
         st.info("The chosen runs have no successful timings.")
     else:
-        frame["config"] = frame["model"] + " · batch " + frame["batch_size"].astype(str)
+        # Every condition that changes a figure is in the label: bars of 1 and 2 threads (or of
+        # two runs) are never drawn on top of each other.
+        frame["config"] = (
+            frame["model"]
+            + " · b"
+            + frame["batch_size"].astype(str)
+            + " · "
+            + frame["threads"].astype(str)
+            + "t"
+            + (" · #" + frame["run_id"].astype(str) if frame["run_id"].nunique() > 1 else "")
+        )
         figure = px.bar(
             frame,
             x="config",
@@ -110,6 +168,8 @@ with tabs[0]:
                     "latency_iqr",
                     "throughput_per_s",
                     "peak_memory_mb",
+                    "process_peak_memory_mb",
+                    "parity_max_abs_diff",
                     "noisy",
                     "cpu",
                 ]
@@ -118,6 +178,13 @@ with tabs[0]:
             column_config={
                 "latency_count": st.column_config.NumberColumn("iterations"),
                 "throughput_per_s": st.column_config.NumberColumn("items/s", format="%.1f"),
+                "peak_memory_mb": st.column_config.NumberColumn("own memory (MB)", format="%.1f"),
+                "process_peak_memory_mb": st.column_config.NumberColumn(
+                    "process peak (MB)", format="%.0f"
+                ),
+                "parity_max_abs_diff": st.column_config.NumberColumn(
+                    "ONNX parity (max abs diff)", format="%.2e"
+                ),
             },
         )
     if failed:
@@ -176,34 +243,40 @@ with tabs[2]:
                 st.caption(f"{labels[rid]}: {conditions(row)}")
 
 with tabs[3]:
-    if peak is None:
-        st.info("No measured peak: run `dlradar bench peak` to see results against the ceiling.")
-    st.caption(
-        "Achieved GFLOP/s = FLOPs per batch / p50 latency; the line is this machine's measured"
-        " FP32 GEMM peak."
+    roof = (
+        frame[frame["achieved_gflops"].notna() & frame["arithmetic_intensity"].notna()]
+        if not frame.empty and "arithmetic_intensity" in frame
+        else pd.DataFrame()
     )
-    roof = frame[frame["achieved_gflops"].notna()] if not frame.empty else frame
+    if peak is None:
+        st.info("No measured peak: run `dlradar bench peak` to draw this machine's roofs.")
     if roof.empty:
-        st.caption("No result has an achieved GFLOP/s (FLOPs unknown or no timing).")
+        st.caption(
+            "No result has both FLOPs and bytes moved (results stored before this version, or"
+            " models whose FLOPs the counter cannot see)."
+        )
     else:
-        roof = roof.assign(series=roof["model"] + " · " + roof["backend"])
-        figure = px.scatter(
-            roof, x="flops", y="achieved_gflops", color="series", log_x=True, log_y=True,
-            hover_data=["batch_size", "threads", "fraction_of_peak"],
-            labels={"flops": "FLOPs per call", "achieved_gflops": "achieved GFLOP/s"},
-        )  # fmt: skip
-        if peak:
-            figure.add_hline(
-                y=peak["gflops"], line_dash="dash",
-                annotation_text=f"measured peak {peak['gflops']:.0f} GFLOP/s"
-                f" ({peak['gflops_threads']} thread(s))",
-            )  # fmt: skip
-        st.plotly_chart(figure, key="bench_roofline")
+        st.plotly_chart(roofline_figure(roof, peak), key="bench_roofline")
+        st.caption(
+            "Arithmetic intensity = FLOPs per call / bytes it must move at least (weights once,"
+            " inputs and output), so points sit at or right of their true place. Roofs: the"
+            " measured FP32 GEMM peak and the measured memory bandwidth (`dlradar bench peak`)."
+        )
         st.dataframe(
-            roof[[*CONDITION_COLUMNS[:8], "flops", "achieved_gflops", "fraction_of_peak"]],
+            roof[
+                [
+                    *CONDITION_COLUMNS[:8],
+                    "flops",
+                    "bytes_moved",
+                    "arithmetic_intensity",
+                    "achieved_gflops",
+                    "fraction_of_peak",
+                ]
+            ],
             hide_index=True,
             column_config={
-                "fraction_of_peak": st.column_config.NumberColumn("of peak", format="percent")
+                "fraction_of_peak": st.column_config.NumberColumn("of peak", format="percent"),
+                "arithmetic_intensity": st.column_config.NumberColumn("FLOPs/byte", format="%.2f"),
             },
         )
 

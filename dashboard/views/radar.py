@@ -1,4 +1,10 @@
-"""Radar: per family, what is published (share, growth) next to what it costs to run here."""
+"""Radar: per family, what is published (share, growth) next to what it costs to run here.
+
+Every figure is read at one reference configuration chosen on the page (batch size, threads,
+backend) and comes from the family's canonical model at full size (bench.reference), named
+beside it; a small variant's figure is shown in its own, labelled column and never stands for
+the family. The rows are dashboard.radar.radar_table's, the same that `dlradar radar` prints.
+"""
 
 from __future__ import annotations
 
@@ -9,108 +15,104 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import data
-from dashboard.views.common import GUIDANCE_BENCH, GUIDANCE_PAPERS, db_path, unavailable
+from dashboard.radar import BACKENDS, ReferenceConfig, headline, quality_text, quick_figure
+from dashboard.views.common import GUIDANCE_BENCH, GUIDANCE_PAPERS, db_path
 
 path = db_path()
 st.title("Radar")
 st.caption(
     "Per architecture family: its share of the papers stored and its growth, next to the"
-    " measured latency, throughput and accuracy of its reference models on this machine."
+    " measured latency, memory and quality of its canonical reference model on this machine."
 )
 
-shares = {r["family"]: r for r in data.family_shares(path)}
-papers_of = {family: row["papers"] for family, row in shares.items()}
-share_of = {family: row["share"] for family, row in shares.items()}
-growth: dict[str, dict[str, Any]] = {}
-try:
-    growth = {r["family"]: r for r in data.family_growth(path, "month")}
-except data.Unavailable as exc:
-    unavailable(exc)
-
-results = data.bench_results(path)
-best = data.best_results(results)
-evals = data.latest_eval(results)
-zoo = data.zoo_models()
-models_of: dict[str, list[str]] = {}
-for model in zoo:
-    models_of.setdefault(model["family"], []).append(model["model"])
-for row in best:
-    if row.get("family"):
-        models_of.setdefault(row["family"], [])
-        if row["model"] not in models_of[row["family"]]:
-            models_of[row["family"]].append(row["model"])
-
-if not shares and not best:
+rows = data.radar(path)
+measured = [r for row in rows for r in row["results"]]
+if not any(row["papers"] for row in rows) and not measured:
     st.info(GUIDANCE_PAPERS)
     st.info(GUIDANCE_BENCH)
     st.stop()
 
-table = []
-for family in sorted(set(shares) | set(models_of), key=lambda f: -papers_of.get(f, 0)):
-    timed = [r for r in best if r.get("family") == family]
-    torch_rows = [r for r in timed if r["backend"] == "torch"]
-    ort_rows = [r for r in timed if r["backend"] == "onnxruntime"]
-    accuracy = [evals[m]["accuracy"] for m in models_of.get(family, []) if m in evals]
+configured = data.configured_threads()
+batches = sorted({r["batch_size"] for r in measured} | {1})
+threads = sorted({int(r["threads"]) for r in measured if r["threads"]} | {configured})
+left, middle, right = st.columns(3)
+batch = left.selectbox("Batch size", batches, index=batches.index(1), key="radar_batch")
+thread_count = middle.selectbox(
+    "Threads", threads, index=threads.index(configured), key="radar_threads"
+)
+backend = right.selectbox("Backend", BACKENDS, key="radar_backend")
+reference = ReferenceConfig(batch_size=int(batch), threads=int(thread_count))
+
+
+def _text(value: Any, fmt: str) -> str:
+    """A cell: the formatted figure, or empty (never the text 'None')."""
+    return "" if value is None else format(value, fmt)
+
+
+table: list[dict[str, Any]] = []
+chart: list[dict[str, Any]] = []
+for row in rows:
+    head = headline(row, reference, backend)
+    result = head.result
+    small = quick_figure(row, reference, backend)
     table.append(
         {
-            "family": family,
-            "papers": papers_of.get(family, 0),
-            "share": share_of.get(family, 0.0),
-            "growth": growth.get(family, {}).get("growth"),
-            "reference models": ", ".join(models_of.get(family, [])) or "—",
-            "fastest p50 torch (ms)": min((r["latency_p50"] for r in torch_rows), default=None),
-            "fastest p50 onnxruntime (ms)": min((r["latency_p50"] for r in ort_rows), default=None),
-            "best throughput (/s)": max((r["throughput_per_s"] or 0 for r in timed), default=None),
-            "best accuracy": max(accuracy, default=None),
+            "family": row["family"],
+            "papers": row["papers"],
+            "share": _text(row["share"], ".1%"),
+            "growth": _text(row["growth"], "+.0%"),
+            "canonical model": head.model or "",
+            "p50 (ms)": _text(result and result["p50_ms"], ",.3f") or "not measured",
+            "p90 (ms)": _text(result and result["p90_ms"], ",.3f"),
+            "throughput (/s)": _text(result and result["throughput_per_s"], ",.1f"),
+            "memory (MB)": _text(result and result["peak_memory_mb"], ",.1f"),
+            "quality": quality_text(row) or "",
+            "fastest measured (any model)": (
+                f"{small['p50_ms']:,.3f} ms: {small['model']} ({small['size']})" if small else ""
+            ),
+            "models in the zoo": ", ".join(row["reference_models"]),
+            "why not measured": head.why or "",
         }
     )
-frame = pd.DataFrame(table)
+    if result is not None and row["papers"]:
+        chart.append(
+            {
+                "family": row["family"],
+                "share": row["share"],
+                "p50_ms": result["p50_ms"],
+                "papers": row["papers"],
+                "model": head.model,
+            }
+        )
 
-measured = frame.dropna(subset=["fastest p50 torch (ms)"])
-if not measured.empty and measured["papers"].sum() > 0:
+st.markdown(f"**Reference configuration: {reference.label()}, {backend}, full-size models**")
+if chart:
     figure = px.scatter(
-        measured,
+        pd.DataFrame(chart),
         x="share",
-        y="fastest p50 torch (ms)",
-        size=measured["papers"].clip(lower=1),
+        y="p50_ms",
+        size="papers",
         color="family",
-        text="family",
+        text="model",
         log_y=True,
-        labels={"share": "share of papers", "fastest p50 torch (ms)": "fastest p50, batch 1 (ms)"},
-        title="What the field publishes against what it costs here",
+        labels={"share": "share of papers", "p50_ms": f"p50 latency (ms), {reference.label()}"},
+        title="What the field publishes against what its canonical model costs here",
     )
-    figure.update_xaxes(tickformat=".0%")
+    widest = max(point["share"] for point in chart)
+    figure.update_xaxes(tickformat=".0%", range=[0, min(1.0, widest * 1.25 + 0.02)])
     figure.update_traces(textposition="top center")
     st.plotly_chart(figure, key="radar_scatter")
-if not frame.empty and frame["papers"].sum() > 0:
-    published = frame[frame["papers"] > 0].assign(
-        measured=lambda f: (
-            f["fastest p50 torch (ms)"].notna().map({True: "measured here", False: "not measured"})
-        )
+elif measured:
+    st.info(
+        f"No canonical model is measured at {reference.label()} on {backend}: choose another"
+        " configuration above, or run `dlradar bench run --full`."
     )
-    share_chart = px.bar(
-        published, x="family", y="share", color="measured", title="Share of papers per family",
-        hover_data=["papers", "growth", "reference models"],
-        color_discrete_map={"measured here": "#1f77b4", "not measured": "#b0b0b0"},
-    )  # fmt: skip
-    share_chart.update_yaxes(tickformat=".0%")
-    st.plotly_chart(share_chart, key="radar_share")
-if not best:
+else:
     st.info(GUIDANCE_BENCH)
 
-st.dataframe(
-    frame,
-    hide_index=True,
-    column_config={
-        "share": st.column_config.NumberColumn("share", format="percent"),
-        "growth": st.column_config.NumberColumn("growth", format="percent"),
-        "best accuracy": st.column_config.NumberColumn("best accuracy", format="%.3f"),
-        "fastest p50 torch (ms)": st.column_config.NumberColumn(format="%.3f"),
-        "fastest p50 onnxruntime (ms)": st.column_config.NumberColumn(format="%.3f"),
-        "best throughput (/s)": st.column_config.NumberColumn(format="%.1f"),
-    },
-)
+st.dataframe(pd.DataFrame(table), hide_index=True)
 st.caption(
-    "Latency: the newest successful result at the smallest batch measured (batch 1 by default)"
-    " on the CPU, per model and backend; see the Benchmarks page for every condition."
+    "Each figure is the latest successful result of exactly this configuration. 'fastest"
+    " measured' is the quickest model of the family at the same batch and threads, including"
+    " small variants (size 'small') that the quick profile runs: it does not stand for the family."
 )

@@ -12,11 +12,12 @@ from dlradar.commands import (
     discovery,
     fetch,
     papers,
+    radar,
     run,
     tagging,
 )
 
-GROUPS = (run, fetch, papers, tagging, discovery, bench, dashboard, digest)
+GROUPS = (run, fetch, papers, tagging, discovery, bench, radar, dashboard, digest)
 
 
 def all_commands() -> list[click.Command]:

@@ -34,6 +34,7 @@ SHOW_COLUMNS = (
     "achieved_gflops",
     "fraction_of_peak",
     "peak_memory_mb",
+    "parity_max_abs_diff",
     "noisy",
     "status",
     "error",
@@ -80,7 +81,11 @@ def emit_results(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
 def warn_noisy(rows: Sequence[Mapping[str, Any]]) -> None:
     noisy = [r for r in rows if r.get("noisy")]
     if noisy:
-        names = ", ".join(f"{r['model']}/{r['backend']}/b{r['batch_size']}" for r in noisy)
+        names = ", ".join(
+            f"{r['model']} {r['backend']} {r['device']} batch {r['batch_size']}"
+            f" {r['threads']} threads ({r.get('size') or 'full'}, run {r['run_id']})"
+            for r in noisy
+        )
         click.echo(
             f"warning: {len(noisy)} configuration(s) noisy (IQR > 10% of the median): {names}",
             err=True,
@@ -222,7 +227,7 @@ def run_command(
     emit_results(rows, fmt)
     warn_noisy(rows)
     click.echo(f"run {run_id}: {run['status']} ({run['message']})", err=True)
-    if run["status"] == "failed":
+    if run["status"] in ("failed", "unavailable"):
         raise DlradarError(f"run {run_id}: every configuration failed (see `bench show {run_id}`)")
 
 
