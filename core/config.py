@@ -46,6 +46,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "host": "",
         "port": 587,
         "starttls": True,
+        # Send the password over a connection without TLS: only for a trusted local relay.
+        "plaintext_login": False,
         "user": "",
         "sender": "",
         "recipients": [],

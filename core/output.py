@@ -5,11 +5,46 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 FORMATS = ("table", "json", "jsonl", "csv")
+
+# C0 and C1 control characters (ESC starts terminal escape sequences, BEL ends OSC ones) and the
+# bidirectional overrides that reorder what a terminal shows; tabs and newlines become spaces.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Whole escape sequences go first, so no half of one is left as text: OSC (ESC ] ... BEL or ST)
+# and CSI (ESC [ ... final byte).
+_ESCAPES = re.compile("\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x1b\\[[0-?]*[ -/]*[@-~]")
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def terminal_text(text: str) -> str:
+    """Text safe to print on a terminal: no control characters, no escape sequences.
+
+    A title such as 'ESC]52;c;...BEL' would otherwise write the reader's clipboard, and
+    'ESC[2J' clear the screen, when `papers --format table` prints it."""
+    spaced = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    return _CONTROL.sub("", _ESCAPES.sub("", spaced))
+
+
+def csv_text(text: str) -> str:
+    """A CSV cell safe to open in a spreadsheet: terminal-safe, and never read as a formula."""
+    cleaned = terminal_text(text)
+    if cleaned.startswith(_FORMULA_START) and not _is_number(cleaned):
+        return "'" + cleaned
+    return cleaned
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _cell(value: Any) -> str:
@@ -43,7 +78,7 @@ def render(
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(cols)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in cols])
+            writer.writerow([csv_text(_cell(row.get(c))) for c in cols])
         return buffer.getvalue()
     if fmt == "table":
         return _table(rows, cols, max_width or shutil.get_terminal_size((120, 24)).columns)
@@ -53,7 +88,7 @@ def render(
 def _table(rows: list[Mapping[str, Any]], cols: list[str], width: int) -> str:
     if not rows:
         return "(no rows)\n"
-    cells = [[_cell(r.get(c)).replace("\n", " ") for c in cols] for r in rows]
+    cells = [[terminal_text(_cell(r.get(c))) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     # Shrink the widest columns until the table fits the terminal.
     budget = max(width - 2 * (len(cols) - 1), 10 * len(cols))

@@ -34,6 +34,7 @@ HOSTILE_TITLES = (
     "**bold** _claim_ <img src=x onerror=alert(2)> a recurrent LSTM study",
 )
 HOSTILE_AUTHOR = "<b>Mallory</b> [link](http://evil.example)"
+HOSTILE_VENUE = "**BOLD** [click](https://evil.example) ![p](https://evil.example/p.png)"
 
 
 def require_shared() -> Path:
@@ -88,6 +89,7 @@ def build_hostile(path: Path, workdir: Path) -> Path:
                 "categories": ["cs.LG"],
                 "comment": None,
                 "published": "2025-05-27",
+                "venue": HOSTILE_VENUE,
                 "summary": f"We train a transformer. <script>alert({i})</script> [x](http://evil)",
             }
             handle.write(json.dumps(record) + "\n")

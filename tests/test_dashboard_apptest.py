@@ -160,6 +160,10 @@ def test_hostile_text_stays_literal(dbs: dict[str, Path], monkeypatch: pytest.Mo
     assert not at.exception
     shown = [t.value for t in at.text]
     assert HOSTILE_TITLES[0] in shown
+    # The venue goes into a caption, which renders Markdown: it arrives escaped, as text.
+    captions = " ".join(c.value for c in at.caption)
+    assert "\\*\\*BOLD\\*\\*" in captions and "\\!\\[p\\]" in captions
+    assert "](https://evil" not in captions
     assert any(HOSTILE_AUTHOR in value for value in shown)
     for page in ("overview", "trends", "radar", "roadmap"):
         assert not open_page(page, dbs["hostile"], monkeypatch).exception

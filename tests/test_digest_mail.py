@@ -155,7 +155,7 @@ def test_login_uses_the_password_from_the_environment(
     )
     controller.start()
     try:
-        settings = smtp_settings(controller.port, user="digest-user")
+        settings = smtp_settings(controller.port, user="digest-user", plaintext_login=True)
         with pytest.raises(MailError, match="DLRADAR_SMTP_PASSWORD is not set"):
             write_digest(db, settings, week=WEEK, send=True)
         assert inbox.envelopes == [] and login.tried == []
@@ -209,3 +209,28 @@ def test_missing_smtp_host_is_named(db: sqlite_utils.Database) -> None:
     with pytest.raises(MailError, match=r"\[smtp\] host is not set"):
         write_digest(db, load_settings(), week=WEEK, send=True)
     assert (Path("data/digests") / f"{WEEK}.md").is_file()
+
+
+def test_the_password_never_goes_over_plain_smtp_without_an_opt_in(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, login = Inbox(), Login("digest-user", "s3cret")
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), authenticator=login, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        monkeypatch.setenv("DLRADAR_SMTP_PASSWORD", "s3cret")
+        settings = smtp_settings(controller.port, user="digest-user", starttls=False)
+        with pytest.raises(MailError, match=r"refusing to send the password .* without TLS"):
+            write_digest(db, settings, week=WEEK, send=True)
+        assert login.tried == [] and inbox.envelopes == []  # nothing reached the server
+        # A server without STARTTLS: the error does not advise sending the password in clear.
+        settings = smtp_settings(controller.port, user="digest-user", starttls=True)
+        with pytest.raises(MailError) as error:
+            write_digest(db, settings, week=WEEK, send=True, force=True)
+        assert "STARTTLS is not supported" in str(error.value)
+        assert "starttls = false" not in str(error.value)
+        assert login.tried == []
+    finally:
+        controller.stop()

@@ -30,6 +30,7 @@ class MailSettings:
     host: str
     port: int
     starttls: bool
+    plaintext_login: bool
     user: str
     password: str | None
     sender: str
@@ -42,11 +43,17 @@ class MailSettings:
             host=str(settings.get("smtp", "host")),
             port=int(settings.get("smtp", "port")),
             starttls=bool(settings.get("smtp", "starttls")),
+            plaintext_login=bool(settings.get("smtp", "plaintext_login")),
             user=user,
             password=settings.secret("smtp", "password"),
             sender=str(settings.get("smtp", "sender")) or user,
             recipients=tuple(settings.get("smtp", "recipients")),
         )
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the connection is TLS before any credential is sent."""
+        return self.port == IMPLICIT_TLS_PORT or self.starttls
 
     @property
     def server(self) -> str:
@@ -80,6 +87,12 @@ def _check(config: MailSettings) -> None:
         raise MailError(
             f"cannot log in to {config.server} as {config.user}: DLRADAR_SMTP_PASSWORD is not set"
         )
+    if config.user and not config.encrypted and not config.plaintext_login:
+        raise MailError(
+            f"refusing to send the password of {config.user} to {config.server} without TLS:"
+            " set [smtp] starttls = true (or port 465); only for a trusted local relay,"
+            " [smtp] plaintext_login = true"
+        )
 
 
 def send(config: MailSettings, subject: str, text: str, html: str) -> EmailMessage:
@@ -107,7 +120,9 @@ def send(config: MailSettings, subject: str, text: str, html: str) -> EmailMessa
             step = "send"
             client.send_message(message)
     except smtplib.SMTPNotSupportedError as exc:
-        hint = "; set [smtp] starttls = false" if step == "STARTTLS" else ""
+        # Without credentials, a relay that offers no TLS may be used as it is; with them, the
+        # hint would be to send the password in clear, which is the user's call, not ours.
+        hint = "; set [smtp] starttls = false" if step == "STARTTLS" and not config.user else ""
         raise MailError(f"{config.server}: {step} is not supported by the server{hint}") from exc
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"{config.server} refused the {step}: {_reply(exc)}") from exc

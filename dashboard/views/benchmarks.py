@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data
-from dashboard.views.common import GUIDANCE_BENCH, conditions, db_path, fmt_ms
+from dashboard.views.common import GUIDANCE_BENCH, conditions, db_path, fmt_ms, md_text
 
 CONDITION_COLUMNS = [
     "run_id", "model", "family", "backend", "device", "dtype", "batch_size", "threads",
@@ -240,7 +240,7 @@ with tabs[2]:
             )  # fmt: skip
             for rid in picked:
                 row = next(r for r in ok if r["result_id"] == rid)
-                st.caption(f"{labels[rid]}: {conditions(row)}")
+                st.caption(md_text(f"{labels[rid]}: {conditions(row)}"))
 
 with tabs[3]:
     roof = (
@@ -359,7 +359,7 @@ with tabs[5]:
                 key="bench_curves",
             )  # fmt: skip
         if result.get("fit_reason"):
-            st.caption(str(result["fit_reason"]))
+            st.caption(md_text(result["fit_reason"]))
 
 with tabs[6]:
     ids = [r["id"] for r in timing_runs]
@@ -371,7 +371,7 @@ with tabs[6]:
         run_b = right.selectbox("Compared run", ids, index=0, format_func=run_label, key="bench_b")
         comparison = data.compare_runs(path, int(run_a), int(run_b))
         for warning in comparison["warnings"]:
-            st.warning(f"Environments differ: {warning}")
+            st.warning(f"Environments differ: {md_text(warning)}")
         changes = pd.DataFrame(comparison["changes"])
         only_diff = st.toggle("Only what differs", value=True, key="bench_only_diff")
         if only_diff and not changes.empty:

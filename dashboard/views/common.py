@@ -1,11 +1,13 @@
 """Helpers shared by the pages: the database path, guidance for empty stores, safe text.
 
 Paper text (titles, authors, abstracts) is shown only through st.text, st.dataframe and
-st.code, never st.markdown, so a title such as `<script>` or `[x](http://evil)` stays text.
+st.code, never st.markdown, so a title such as `<script>` or `[x](http://evil)` stays text; any
+other stored text in a Markdown element (venues, CPU names, reasons) goes through md_text.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +30,17 @@ GUIDANCE_BENCH = (
     " `dlradar bench run --quick` and `dlradar bench eval`, or use the button on the"
     " Benchmarks page."
 )
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+
+
+def md_text(value: Any) -> str:
+    """Stored or foreign text for an element that renders Markdown (st.caption, st.markdown,
+    st.info, st.warning): every Markdown character escaped, so a venue such as
+    '**BOLD** [click](https://evil) ![p](https://evil/p.png)' shows as typed, with no link
+    and no remote image."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def db_path() -> str:

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.views.common import GUIDANCE_BENCH, GUIDANCE_PAPERS, db_path, fmt_ms
+from dashboard.views.common import GUIDANCE_BENCH, GUIDANCE_PAPERS, db_path, fmt_ms, md_text
 
 path = db_path()
 st.title("dlradar")
-st.caption(f"Database: {path}")
+st.caption(f"Database: {md_text(path)}")
 
 totals = data.paper_totals(path)
 c1, c2, c3, c4 = st.columns(4)
@@ -39,7 +39,7 @@ if sources:
         },
     )
     if totals["latest_published"]:
-        st.caption(f"Newest publication date stored: {totals['latest_published']}")
+        st.caption(f"Newest publication date stored: {md_text(totals['latest_published'])}")
 else:
     st.info("No source has been fetched or imported yet.")
 

@@ -12,7 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.views.common import FAMILIES, GUIDANCE_PAPERS, db_path, safe_url, unavailable
+from dashboard.views.common import (
+    FAMILIES,
+    GUIDANCE_PAPERS,
+    db_path,
+    md_text,
+    safe_url,
+    unavailable,
+)
 from tracker.query import PaperFilter
 
 LIMITS = (50, 100, 200, 500, 1000)
@@ -228,7 +235,7 @@ meta = [
     f"published {detail['published'] or '—'}",
     f"sources: {', '.join(detail['sources']) or '—'}",
 ]
-st.caption(" · ".join(meta))
+st.caption(" · ".join(md_text(part) for part in meta))
 links = [("Abstract", safe_url(detail["url"])), ("PDF", safe_url(detail["pdf_url"]))]
 cols = st.columns(4)
 for col, (label, url) in zip(cols, links, strict=False):
