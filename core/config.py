@@ -63,6 +63,30 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Ranges (inclusive) of the numeric settings and the element type of the lists: a value outside
+# them is a ConfigError naming the setting and where it came from, when the file is loaded, not
+# a traceback (or a silent no-op such as `days = -5`) deep inside a command.
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("arxiv", "days"): (1, 3650),
+    ("arxiv", "page_size"): (1, 2000),  # the arXiv API returns at most 2000 entries a call
+    ("arxiv", "max_results"): (1, 1_000_000),
+    ("arxiv", "delay_seconds"): (0, 3600),
+    ("sources", "timeout_seconds"): (0.1, 3600),
+    ("sources", "retries"): (0, 20),
+    ("digest", "top_papers"): (1, 1000),
+    ("smtp", "port"): (1, 65535),
+    ("dashboard", "port"): (1, 65535),
+}
+LIST_ITEMS: dict[tuple[str, str], type] = {
+    ("arxiv", "categories"): str,
+    ("interests", "keywords"): str,
+    ("interests", "families"): str,
+    ("interests", "authors"): str,
+    ("smtp", "recipients"): str,
+    ("bench", "threads"): int,
+}
+
+
 @dataclass
 class Settings:
     """The effective settings and, for each, where its value came from."""
@@ -175,5 +199,40 @@ def load_settings(config_path: str | os.PathLike[str] | None = None) -> Settings
             if name in os.environ:
                 entries[key] = _coerce(os.environ[name], default, name)
                 origins[section][key] = f"env {name}"
+    _check_values(values, origins)
     _check_interest_families(values, origins["interests"]["families"])
     return Settings(values, origins, used)
+
+
+def _check_values(values: dict[str, dict[str, Any]], origins: dict[str, dict[str, str]]) -> None:
+    """Every list holds items of its type, every number lies in its range (see RANGES)."""
+    for (section, key), (low, high) in RANGES.items():
+        value = values[section][key]
+        if not low <= value <= high:
+            where = origins[section][key]
+            raise ConfigError(
+                f"{section}.{key} = {value!r} ({where}): expected {low:g} to {high:g}"
+            )
+    for (section, key), item_type in LIST_ITEMS.items():
+        items = values[section][key]
+        where = origins[section][key]
+        if item_type is int:
+            try:
+                # Environment lists arrive as strings ("1,2"); bool is no thread count.
+                values[section][key] = [_whole(item) for item in items]
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"{section}.{key} = {items!r} ({where}): expected whole numbers, e.g. [1, 2]"
+                ) from exc
+            if any(n < 1 or n > 1024 for n in values[section][key]):
+                raise ConfigError(f"{section}.{key} = {items!r} ({where}): expected 1 to 1024")
+        elif not all(isinstance(item, str) and item.strip() for item in items):
+            raise ConfigError(
+                f'{section}.{key} = {items!r} ({where}): expected a list of texts, e.g. ["a"]'
+            )
+
+
+def _whole(item: object) -> int:
+    if isinstance(item, bool) or not isinstance(item, int | str):
+        raise TypeError(item)
+    return int(item)

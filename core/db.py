@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from core.names import fold_name
 
 DEFAULT_DB = Path("data") / "dlradar.db"
 ENV_DB = "DLRADAR_DB"
+# How long opening waits for another process's write lock (a migration, a page commit).
+LOCK_WAIT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -82,23 +85,49 @@ def open_db(
 ) -> sqlite_utils.Database:
     """Open (creating if needed) the database in WAL mode and bring `schemas` up to date."""
     db_path = resolve_db_path(path)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            return _connect(db_path, schemas, migrate=migrate)
+        except sqlite3.OperationalError as exc:
+            # SQLite answers some lock conflicts at open without calling the busy handler
+            # (switching a new file to WAL while another process creates it): wait and retry,
+            # which is safe because every migration re-checks under the write lock.
+            if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            # Also a file that opens but cannot be read or written (a device, a read-only disk).
+            raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
+
+
+def _connect(db_path: Path, schemas: Sequence[Schema], *, migrate: bool) -> sqlite_utils.Database:
+    conn = sqlite3.connect(
+        db_path, timeout=LOCK_WAIT_SECONDS, isolation_level=None, check_same_thread=False
+    )
     try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(db_path, timeout=30, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         register_functions(conn)
-        db.execute("PRAGMA journal_mode=WAL")
+        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")
         # 64 MB of page cache: index inserts at a million papers stay in memory.
         db.execute("PRAGMA cache_size=-65536")
         if migrate:
             apply_migrations(db, schemas)
-    except (sqlite3.Error, OSError) as exc:
-        # Also a file that opens but cannot be read or written (a device, a read-only disk).
-        raise DlradarError(f"cannot open database {db_path}: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _is_lock_conflict(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -142,6 +171,12 @@ def apply_migrations(db: sqlite_utils.Database, schemas: Sequence[Schema]) -> li
                         "INSERT INTO _migrations VALUES (?, ?, ?, ?)",
                         [step.component, step.version, step.name, utc_now()],
                     )
+            except sqlite3.OperationalError as exc:
+                if _is_lock_conflict(exc):
+                    raise  # open_db waits and tries again
+                raise DlradarError(
+                    f"migration {step.component} v{step.version} ({step.name}) failed: {exc}"
+                ) from exc
             except sqlite3.Error as exc:
                 raise DlradarError(
                     f"migration {step.component} v{step.version} ({step.name}) failed: {exc}"

@@ -7,9 +7,12 @@ the same file whatever its working directory.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from core.config import Settings
@@ -17,6 +20,8 @@ from core.db import ENV_DB, resolve_db_path
 from core.errors import DlradarError
 
 APP = Path(__file__).resolve().parent / "app.py"
+PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
+STOP_GRACE_SECONDS = 10
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -46,16 +51,48 @@ def serve(
     print(f"dlradar dashboard: http://{host}:{port} (database {env[ENV_DB]}); Ctrl-C stops it",
           file=sys.stderr)  # fmt: skip
     try:
-        process = subprocess.Popen(command, env=env)
+        process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
     except OSError as exc:
         raise DlradarError(f"cannot start streamlit: {exc}") from exc
+    # A service manager stops us with SIGTERM: pass it on, so no server is left behind (it
+    # would keep the port, serving with PPID 1). The handler only forwards: waiting inside it
+    # would deadlock on the Popen lock the interrupted wait() holds.
+    stopping: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        stopping.append(signum)
+        process.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return process.wait()
+        code = _wait_for(process, stopping)
     except KeyboardInterrupt:
         # Streamlit got the same SIGINT from the terminal; give it a moment to shut down.
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait()
+        _wait_for(process, [signal.SIGINT])
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 128 + stopping[0] if stopping else code
+
+
+def _wait_for(process: subprocess.Popen[bytes], stopping: list[int]) -> int:
+    """The server's exit code; once a stop was asked for, it has STOP_GRACE_SECONDS to go."""
+    asked_at: float | None = None
+    while True:
+        try:
+            return process.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        if stopping and asked_at is None:
+            asked_at = time.monotonic()
+        if asked_at is not None and time.monotonic() - asked_at > STOP_GRACE_SECONDS:
+            process.kill()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the parent dies, even by SIGKILL (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not Linux: the SIGTERM handler above still covers a polite stop
+        return
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

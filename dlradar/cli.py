@@ -8,11 +8,33 @@ stderr, 2 usage error (click's own).
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 import click
 
 from core import __version__
 from core.errors import DlradarError
 from dlradar.commands import all_commands
+
+
+def storage_message(exc: BaseException) -> str:
+    """One line for an error of the system below dlradar, saying what it means for the data."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = text.lower()
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in lowered:
+        return f"the disk is full ({text}); what was committed before is kept"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write: {text}"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database is read-only ({text}); nothing was changed"
+    if "locked" in lowered or "busy" in lowered:
+        return f"the database is locked by another process ({text}); try again when it is done"
+    if isinstance(exc, OverflowError):
+        return f"a value is out of range ({text})"
+    if isinstance(exc, MemoryError):
+        return "out of memory; what was committed before is kept"
+    return f"{type(exc).__name__}: {text}"
 
 
 class DlradarGroup(click.Group):
@@ -23,6 +45,11 @@ class DlradarGroup(click.Group):
             return super().invoke(ctx)
         except DlradarError as exc:
             click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except (sqlite3.Error, OSError, OverflowError, MemoryError) as exc:
+            # What the library did not name (a disk that filled up, a read-only file, a number
+            # beyond what SQLite takes) still ends in one line, never a traceback.
+            click.echo(f"Error: {storage_message(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted: what finished is stored.", err=True)

@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 import sqlite_utils
 
-from core.errors import NotFoundError
+from core.errors import DlradarError, NotFoundError
 from core.names import fold_name
 from tracker import search, search_index
 from tracker.normalize import canonical_categories, normalize_doi, split_arxiv_id
@@ -48,6 +48,14 @@ class Paper(TypedDict):
     score: float | None
 
 
+class QueryError(DlradarError):
+    """A filter that cannot be asked of the store (a value beyond what SQLite can take)."""
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_AUTHOR_CHARS = 200  # longer patterns make SQLite's LIKE give up ("pattern too complex")
+
+
 @dataclass(frozen=True)
 class PaperFilter:
     """Every filter of `dlradar papers`; empty fields do not filter."""
@@ -83,6 +91,10 @@ def author_matches(column: str, author: str) -> tuple[str, list[str]]:
     a Python function (core.db.register_functions). That test costs SQLite a third of the
     LIKE scan at a million papers; a GLOB for non-ASCII characters cost four times the scan.
     """
+    if len(author) > MAX_AUTHOR_CHARS:
+        raise QueryError(
+            f"an author name of {len(author):,} characters: at most {MAX_AUTHOR_CHARS}"
+        )
     pattern = contains_pattern(fold_name(author))
     sql = (
         f"({column} {LIKE_ESCAPED} OR"
@@ -239,6 +251,8 @@ def get_paper(db: sqlite_utils.Database, paper_id: int | str) -> Paper:
     text = str(paper_id).strip()
     params: list[Any]
     if text.isdigit():
+        if int(text) > MAX_ID:  # SQLite cannot even bind it: no such paper
+            raise NotFoundError(f"no paper {text[:30]}... in the database")
         sql, params = "SELECT *, NULL AS score FROM papers WHERE id = ?", [int(text)]
     else:
         arxiv_id, _ = split_arxiv_id(text)

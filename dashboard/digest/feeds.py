@@ -19,7 +19,7 @@ import sqlite_utils
 from core.config import Settings
 from core.families import families as taxonomy_families
 from dashboard.digest import render
-from dashboard.digest.files import write_file
+from dashboard.digest.files import writable_directory, write_file
 from tracker.overview import tagged_families
 from tracker.query import Paper, PaperFilter, find_papers
 
@@ -123,7 +123,9 @@ def _newest(papers: list[Paper]) -> list[Paper]:
 
 def refresh_feeds(db: sqlite_utils.Database, settings: Settings) -> FeedsResult:
     """Rebuild the per-family and per-interest paper feeds in [digest] feeds_directory."""
-    directory = Path(settings.get("digest", "feeds_directory"))
+    directory = writable_directory(
+        Path(settings.get("digest", "feeds_directory")), "[digest] feeds_directory"
+    )
     result = FeedsResult()
     wanted: dict[Path, str] = {}
     for family in _families(db, settings):

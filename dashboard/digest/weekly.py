@@ -24,7 +24,7 @@ from core.config import Settings
 from core.db import transaction
 from core.errors import DlradarError
 from dashboard.digest import feeds, mail, render
-from dashboard.digest.files import write_file
+from dashboard.digest.files import writable_directory, write_file
 from tracker.interests import Interests, rank_by_interests
 from tracker.query import Paper, PaperFilter, find_papers
 from tracker.trends import family_counts
@@ -68,8 +68,10 @@ def parse_week(text: str) -> IsoWeek:
     if match:
         year, week = int(match[1]), int(match[2])
         try:
-            date.fromisocalendar(year, week, 1)
-        except ValueError:
+            # A week's Sunday and the weeks before it (trends) must be dates too.
+            date.fromisocalendar(year, week, 7) + timedelta(weeks=1)
+            date.fromisocalendar(year, week, 1) - timedelta(weeks=TREND_WEEKS + 1)
+        except (ValueError, OverflowError):
             pass
         else:
             return IsoWeek(year, week)
@@ -523,7 +525,7 @@ def write_digest(
             f"week {iso.label} is not over yet (it ends on Sunday {iso.sunday.isoformat()});"
             f" the last complete week is {last.label}"
         )
-    directory = Path(settings.get("digest", "directory"))
+    directory = writable_directory(Path(settings.get("digest", "directory")), "[digest] directory")
     paths = _files(directory, iso.label)
     existing = list(db.query("SELECT * FROM digests WHERE week = ?", [iso.label]))
     if existing and not force:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import pandas as pd
 import streamlit as st
 
+from core.errors import DlradarError
 from dashboard import data
 from dashboard.views.common import (
     FAMILIES,
@@ -133,17 +134,21 @@ if options["year_min"] is None:
 
 rows: list[dict[str, Any]]
 reason_column = False
-if interests:
-    try:
-        rows = data.ranked_by_interests(path, paper_filter, int(limit))
-        reason_column = True
-    except data.Unavailable as exc:
-        unavailable(exc)
-        rows = [dict(p) for p in data.papers(path, paper_filter, int(limit))[0]]
-    total = data.papers(path, paper_filter, 1)[1]
-else:
-    found, total = data.papers(path, paper_filter, int(limit))
-    rows = [dict(p) for p in found]
+try:
+    if interests:
+        try:
+            rows = data.ranked_by_interests(path, paper_filter, int(limit))
+            reason_column = True
+        except data.Unavailable as exc:
+            unavailable(exc)
+            rows = [dict(p) for p in data.papers(path, paper_filter, int(limit))[0]]
+        total = data.papers(path, paper_filter, 1)[1]
+    else:
+        found, total = data.papers(path, paper_filter, int(limit))
+        rows = [dict(p) for p in found]
+except DlradarError as exc:  # a filter the store cannot take (an author of 100k characters)
+    st.warning(f"These filters cannot be applied: {md_text(exc)}")
+    st.stop()
 
 st.caption(f"{total:,} papers match; showing {len(rows):,}.")
 if paper_filter.search:

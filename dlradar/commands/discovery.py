@@ -62,7 +62,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 )
 @click.option(
     "--trailing",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1200),
     default=4,
     show_default=True,
     help="With --growth: periods in the trailing average.",

@@ -14,6 +14,7 @@ from dlradar.options import check_families, config_option, db_option, format_opt
 from tracker import fetching, interests, landmarks, query, search_index
 from tracker.ingest import RunResult
 
+MAX_LIMIT = 10**9  # beyond it SQLite cannot bind the number; 0 means all anyway
 PAPER_COLUMNS = ("id", "published", "venue", "families", "title", "authors")
 
 
@@ -59,7 +60,13 @@ def _report(result: RunResult) -> None:
     help="Rank by the saved [interests] (keywords, families, authors), with a reason per paper.",
 )
 @config_option
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = all.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0, max=MAX_LIMIT),
+    default=50,
+    show_default=True,
+    help="0 = all.",
+)
 @format_option()
 @db_option
 def papers_command(
@@ -133,6 +140,8 @@ def _year_range(text: str | None) -> tuple[int | None, int | None]:
         ) from exc
     if first > last:
         raise click.BadParameter(f"{text!r}: the range is reversed", param_hint="--year")
+    if not (first >= 1 and last <= 9999):
+        raise click.BadParameter(f"{text!r}: years run from 1 to 9999", param_hint="--year")
     return first, last
 
 
@@ -155,7 +164,13 @@ def paper_command(paper_id: str, fmt: str, db_path: str | None) -> None:
 
 @click.command("runs")
 @click.option("--source", default=None, help="Only runs of this source.")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="0 = all.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0, max=MAX_LIMIT),
+    default=20,
+    show_default=True,
+    help="0 = all.",
+)
 @format_option()
 @db_option
 def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) -> None:
