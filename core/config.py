@@ -226,7 +226,7 @@ def _check_values(values: dict[str, dict[str, Any]], origins: dict[str, dict[str
                 ) from exc
             if any(n < 1 or n > 1024 for n in values[section][key]):
                 raise ConfigError(f"{section}.{key} = {items!r} ({where}): expected 1 to 1024")
-        elif not all(isinstance(item, str) and item.strip() for item in items):
+        elif not all(isinstance(item, str) for item in items):  # blank ones are ignored
             raise ConfigError(
                 f'{section}.{key} = {items!r} ({where}): expected a list of texts, e.g. ["a"]'
             )

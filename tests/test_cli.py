@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlradar.cli import cli
+from dlradar.database import open_db
 
 DESIGN_PAPER_FIELDS = {
     "id", "arxiv_id", "doi", "title", "authors", "abstract", "venue", "year", "published",
@@ -209,6 +210,7 @@ def test_an_unknown_family_in_the_config_is_a_one_line_error(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     (tmp_path / "dlradar.toml").write_text('[interests]\nfamilies = ["transformers"]\n')
+    open_db(tmp_path / "x.db").conn.close()
     result = runner.invoke(cli, ["papers", "--interests", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1

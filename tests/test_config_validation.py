@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from core.config import load_settings
 from core.errors import ConfigError
 from dlradar.cli import cli
+from dlradar.database import open_db
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,7 @@ def test_a_digest_directory_that_is_a_file(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     (tmp_path / "digests").write_text("not a folder", encoding="utf-8")
     (tmp_path / "dlradar.toml").write_text('[digest]\ndirectory = "digests"\n', encoding="utf-8")
+    open_db(tmp_path / "x.db").conn.close()
     result = CliRunner().invoke(cli, ["digest", "--week", "2025-W20", "--db", "x.db"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (

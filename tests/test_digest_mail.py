@@ -190,6 +190,7 @@ def test_server_down_gives_a_clear_error_and_files_are_written(workdir: Path) ->
         'sender = "dlradar@example.org"\nrecipients = ["reader@example.org"]\n',
         encoding="utf-8",
     )
+    open_db(workdir / "dlradar.db").conn.close()
     result = CliRunner().invoke(cli, ["digest", "--week", WEEK, "--send", "--db", "dlradar.db"])
     assert result.exit_code == 1
     message = result.output.strip().splitlines()[-1]

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from core.config import Settings
 from tracker.http import PoliteClient, RetryPolicy
-from tracker.ingest import RunResult, run_pages
+from tracker.ingest import RunResult, run_pages, shown_status
 from tracker.normalize import canonical_categories
 from tracker.sources import load_format
 
@@ -138,4 +138,5 @@ def list_runs(
     for row in rows:
         row["params"] = json.loads(row["params"])
         row["errors"] = json.loads(row["errors"])
+        row["status"] = shown_status(row["status"], row["message"], row["started_at"])
     return rows

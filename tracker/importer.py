@@ -5,14 +5,17 @@ The format is detected from the file's first few KB unless forced.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import sqlite_utils
 
 from core.errors import DlradarError, FormatError
-from tracker.ingest import ProgressFn, RunResult, run_pages
+from tracker.ingest import ProgressFn, RunResult, run_is_alive, run_pages
 from tracker.parallel import PARALLEL_MIN_BYTES, read_in_background
 from tracker.sources import FORMATS, load_format
 
@@ -67,8 +70,13 @@ def import_file(
     *,
     fmt: str | None = None,
     progress: ProgressFn | None = None,
+    restart: bool = False,
 ) -> RunResult:
-    """Parse `path` and store its papers as one import run; parse errors end the run as failed."""
+    """Parse `path` and store its papers as one import run; parse errors end the run as failed.
+
+    An import of the same, unchanged file that was interrupted resumes after its last committed
+    line (formats read line by line), unless `restart`.
+    """
     path = path.resolve()
     if not path.is_file():
         raise FormatError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
@@ -76,19 +84,62 @@ def import_file(
         check_not_compressed(path)  # else every line would be a warning, and the run "ok"
     name = fmt or detect_format(path)
     module = load_format(name)
+    scope = f"file:{path}"
+    stat = path.stat()
+    params: dict[str, object] = {
+        "path": str(path),
+        "format": name,
+        "mode": "import",
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
+    read = module.read
+    resumed = None if restart else resumable_import(db, name, scope, params)
+    if resumed is not None and getattr(module, "RESUMES_AT_LINE", False):
+        run_id, after_line = resumed
+        params["resumed_from"] = f"line:{after_line}"
+        read = partial(module.read, after_line=after_line)
+        if progress:
+            progress(f"{path.name}: resuming after line {after_line} (run {run_id} was cut off)")
 
     # A big file is parsed in a second process while this one stores (tracker.parallel), and
     # indexed for search in a third (tracker.search_index).
-    big = path.stat().st_size >= PARALLEL_MIN_BYTES
+    big = stat.st_size >= PARALLEL_MIN_BYTES
     return run_pages(
         db,
         name,
-        f"file:{path}",
-        read_in_background(module.read, path),
-        params={"path": str(path), "format": name, "mode": "import"},
+        scope,
+        read_in_background(read, path),
+        params=params,
         progress=progress,
         index_beside=big,
     )
+
+
+def resumable_import(
+    db: sqlite_utils.Database, name: str, scope: str, params: dict[str, object]
+) -> tuple[int, int] | None:
+    """(run id, line) of the latest import of this file when it was cut off with a committed
+    `line:N` cursor and the file is unchanged since (same size and modification time)."""
+    row = db.execute(
+        "SELECT id, status, message, started_at, cursor, params FROM fetch_runs"
+        " WHERE source = ? AND scope = ? ORDER BY id DESC LIMIT 1",
+        [name, scope],
+    ).fetchone()
+    if row is None:
+        return None
+    run_id, status, message, started_at, cursor, stored = row
+    if status in ("ok", "empty") or run_is_alive(status, message, started_at):
+        return None
+    match = re.fullmatch(r"line:(\d+)", cursor or "")
+    try:
+        before = json.loads(stored or "{}")
+    except ValueError:
+        return None
+    unchanged = all(before.get(key) == params[key] for key in ("size", "mtime_ns"))
+    if not (match and unchanged):
+        return None
+    return int(run_id), int(match.group(1))
 
 
 @dataclass
@@ -105,6 +156,7 @@ def import_paths(
     *,
     fmt: str | None = None,
     progress: ProgressFn | None = None,
+    restart: bool = False,
 ) -> list[RunResult | Skipped | DlradarError]:
     """Import each file (directories recursively); a failing file does not stop the others.
 
@@ -120,7 +172,7 @@ def import_paths(
                 except FormatError as exc:
                     outcomes.append(Skipped(path, str(exc)))
                     continue
-            outcomes.append(import_file(db, path, fmt=fmt, progress=progress))
+            outcomes.append(import_file(db, path, fmt=fmt, progress=progress, restart=restart))
         except DlradarError as exc:
             outcomes.append(exc)
     return outcomes

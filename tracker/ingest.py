@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psutil
 import sqlite_utils
 
 from core.bulk import paused_gc, young_collect
@@ -40,11 +43,14 @@ class RunResult:
     notes: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     cursor: str | None = None
+    resumed_from: str | None = None  # the cursor of a cut-off run this one continued after
 
     def summary(self) -> str:
         """One line for humans: what was read and stored, and what went wrong."""
         c = self.counts
         text = f"{self.source} {self.scope}: {c.seen} read, {c.new} new, {c.updated} updated"
+        if self.resumed_from:
+            text += f" (resumed after {self.resumed_from})"
         if self.status == "empty":
             text += (
                 " (nothing new"
@@ -56,6 +62,34 @@ class RunResult:
         if self.error:
             text += f"; FAILED: {self.error}"
         return text
+
+
+def run_is_alive(status: str, message: str | None, started_at: str) -> bool:
+    """Whether a run stored as `running` still has its process: a killed import leaves
+    `running` behind, with the pid that wrote it in its message ("pid N")."""
+    if status != "running":
+        return False
+    match = re.fullmatch(r"pid (\d+)", message or "")
+    if not match:
+        return True  # not ours to judge: a run of an older version, still in progress maybe
+    try:
+        process = psutil.Process(int(match.group(1)))
+        created = datetime.fromtimestamp(process.create_time(), tz=UTC)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, OverflowError, ValueError):
+        return False
+    try:
+        started = datetime.fromisoformat(started_at)
+    except (TypeError, ValueError):
+        return True
+    # A pid the system gave to a later process after ours died (a second of slack for clocks).
+    return created <= started + timedelta(seconds=1)
+
+
+def shown_status(status: str, message: str | None, started_at: str) -> str:
+    """A run's status as a reader should see it: `interrupted` for a run whose process is gone."""
+    if status == "running" and not run_is_alive(status, message, started_at):
+        return "interrupted"
+    return status
 
 
 def last_cursor(db: sqlite_utils.Database, source: str, scope: str) -> str | None:
@@ -92,7 +126,14 @@ def run_pages(
             [source, scope, json.dumps(params or {}, default=str), started, f"pid {os.getpid()}"],
         )
         run_id = int(cursor.lastrowid or 0)
-    result = RunResult(run_id=run_id, source=source, scope=scope, status="running")
+    resumed_from = (params or {}).get("resumed_from")
+    result = RunResult(
+        run_id=run_id,
+        source=source,
+        scope=scope,
+        status="running",
+        resumed_from=str(resumed_from) if resumed_from else None,
+    )
     store = PaperStore(db)
     beside = (
         search_index.indexing_beside(db)

@@ -16,7 +16,7 @@ from bench.settings import RunOverrides, run_config
 from core.config import load_settings
 from core.errors import DlradarError
 from core.output import render
-from dlradar.database import open_db
+from dlradar.database import open_db, open_existing_db
 from dlradar.options import check_families, config_option, db_option, format_option
 
 SHOW_COLUMNS = (
@@ -459,7 +459,7 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
     Example:
       dlradar bench list --limit 5
     """
-    runs = store.list_runs(open_db(db_path), limit)
+    runs = store.list_runs(open_existing_db(db_path), limit)
     if fmt in ("table", "csv"):  # flat formats: the environment's two columns
         for run in runs:
             env = run.pop("environment")
@@ -520,7 +520,7 @@ def show_command(
       dlradar bench show 3 --markdown > report.md
       dlradar bench show 3 --save run3.csv     # JSON, CSV or Markdown by the suffix
     """
-    db = open_db(db_path)
+    db = open_existing_db(db_path)
     ids: list[int] | None = list(run_ids) or (None if all_runs else [store.latest_run_id(db)])
     for run_id in ids or []:
         store.get_run(db, run_id)  # NotFoundError for an unknown id
@@ -566,7 +566,7 @@ def compare_command(
     """
     from bench.compare import compare_runs
 
-    comparison = compare_runs(open_db(db_path), run_a, run_b, threshold / 100.0)
+    comparison = compare_runs(open_existing_db(db_path), run_a, run_b, threshold / 100.0)
     for warning in comparison.environment_warnings:
         click.echo(f"warning: environments differ: {warning}", err=True)
     rows = [c.to_dict() for c in comparison.changes]

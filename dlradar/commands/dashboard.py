@@ -6,6 +6,7 @@ import click
 
 from core.config import load_settings
 from core.errors import DlradarError
+from dlradar.database import require_database
 from dlradar.options import config_option, db_option
 
 
@@ -31,6 +32,7 @@ def dashboard(
     from dashboard.serve import serve
 
     settings = load_settings(config_path)
+    require_database(db_path)
     code = serve(db_path, settings, host=host, port=port)
     if code not in (0, None):
         raise DlradarError(f"streamlit exited with code {code}")

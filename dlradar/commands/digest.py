@@ -7,7 +7,7 @@ import click
 from core.config import load_settings
 from core.errors import DlradarError
 from dashboard.digest.weekly import parse_week, write_digest
-from dlradar.database import open_db
+from dlradar.database import open_existing_db
 from dlradar.options import config_option, db_option
 
 
@@ -52,7 +52,7 @@ def digest(
       DLRADAR_SMTP_PASSWORD=... dlradar digest --send
     """
     settings = load_settings(config_path)
-    db = open_db(db_path)
+    db = open_existing_db(db_path)
     try:
         result = write_digest(db, settings, week=week, force=force, send=send)
     finally:

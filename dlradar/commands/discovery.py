@@ -11,7 +11,7 @@ import click
 
 from core.errors import DlradarError
 from core.output import render
-from dlradar.database import open_db
+from dlradar.database import open_existing_db
 from dlradar.options import check_families, db_option, format_option
 from tracker import trends as trends_lib
 
@@ -100,7 +100,7 @@ def trends_command(
     """
     if trends_lib.is_reversed(since, until):
         raise click.UsageError(f"--since {since} is after --until {until}")
-    db = open_db(db_path)
+    db = open_existing_db(db_path)
     if growth:
         if by or since or families or venues or categories:
             raise click.UsageError("--growth takes only --period, --trailing and --until")
@@ -147,7 +147,7 @@ def similar_command(paper_id: str, limit: int, fmt: str, db_path: str | None) ->
     """
     from tracker import similar as similar_lib  # scipy: only for this command
 
-    db = open_db(db_path)
+    db = open_existing_db(db_path)
     built: list[float] = []
     started = time.perf_counter()
 

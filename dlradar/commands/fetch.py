@@ -43,13 +43,23 @@ def _report(result: RunResult) -> None:
     default=None,
     help="Force the file format instead of detecting it from the content.",
 )
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Read an interrupted file from its first line instead of resuming after the last"
+    " stored one.",
+)
 @db_option
-def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None) -> None:
+def import_command(
+    paths: tuple[Path, ...], fmt: str | None, restart: bool, db_path: str | None
+) -> None:
     """Import saved source files (directories are read recursively).
 
     Reads arXiv API responses, listing feeds, OAI-PMH responses, the bulk arXiv metadata
     snapshot, JSON lines of papers, PMLR records and BibTeX, NeurIPS pages and OpenReview
-    responses, with the same parsers that `fetch` uses. Re-importing never duplicates a paper.
+    responses, with the same parsers that `fetch` uses. Re-importing never duplicates a paper;
+    an import that was cut off (killed, disk full) resumes after its last stored line when the
+    same unchanged file is imported again.
 
     \b
     Examples:
@@ -60,7 +70,7 @@ def import_command(paths: tuple[Path, ...], fmt: str | None, db_path: str | None
 
     db = open_db(db_path)
     failures = 0
-    for outcome in import_paths(db, list(paths), fmt=fmt, progress=_progress):
+    for outcome in import_paths(db, list(paths), fmt=fmt, progress=_progress, restart=restart):
         if isinstance(outcome, Skipped):
             click.echo(f"skipped {outcome.path}: not a paper source format", err=True)
         elif isinstance(outcome, DlradarError):

@@ -9,7 +9,7 @@ import click
 
 from core.config import load_settings
 from core.output import render
-from dlradar.database import open_db
+from dlradar.database import open_db, open_existing_db
 from dlradar.options import check_families, config_option, db_option, format_option
 from tracker import fetching, interests, landmarks, query, search_index
 from tracker.ingest import RunResult
@@ -109,7 +109,7 @@ def papers_command(
         search=search,
         curated=True if curated else None,
     )
-    db = open_db(db_path)
+    db = open_existing_db(db_path)
     columns: tuple[str, ...] = PAPER_COLUMNS
     if by_interests:
         rows = interests.papers_by_interests(db, load_settings(config_path), f, max(limit, 0))
@@ -158,7 +158,7 @@ def paper_command(paper_id: str, fmt: str, db_path: str | None) -> None:
     Example:
       dlradar paper 1706.03762
     """
-    row = query.get_paper(open_db(db_path), paper_id)
+    row = query.get_paper(open_existing_db(db_path), paper_id)
     click.echo(render([row], fmt, PAPER_COLUMNS), nl=False)
 
 
@@ -180,7 +180,7 @@ def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) 
     Example:
       dlradar runs --source arxiv-api --limit 5
     """
-    rows = fetching.list_runs(open_db(db_path), source=source, limit=limit)
+    rows = fetching.list_runs(open_existing_db(db_path), source=source, limit=limit)
     columns = ("id", "source", "scope", "started_at", "status", "seen", "new", "updated", "message")
     click.echo(render(rows, fmt, columns), nl=False)
 

@@ -6,7 +6,7 @@ import click
 
 from core.config import load_settings
 from core.output import render
-from dlradar.database import open_db
+from dlradar.database import open_existing_db
 from dlradar.options import config_option, db_option, format_option
 
 TABLE_COLUMNS = (
@@ -72,7 +72,7 @@ def radar_command(
 
     chosen = threads or (configured_threads(load_settings(config_path)) or (1,))[0]
     reference = ReferenceConfig(batch_size=batch_size, threads=chosen, device=device)
-    rows = radar_table(open_db(db_path))
+    rows = radar_table(open_existing_db(db_path))
     if fmt in ("json", "jsonl"):
         click.echo(render(with_headlines(rows, reference), fmt), nl=False)
         return

@@ -75,5 +75,9 @@ def convert(obj: dict[str, Any]) -> PaperRecord | None:
     )
 
 
-def read(path: Path) -> Iterator[Page]:
-    return read_lines(path, convert, label="arXiv snapshot")
+# read(after_line=N) skips the first N lines: an interrupted import resumes (tracker.importer).
+RESUMES_AT_LINE = True
+
+
+def read(path: Path, *, after_line: int = 0) -> Iterator[Page]:
+    return read_lines(path, convert, label="arXiv snapshot", after_line=after_line)

@@ -81,8 +81,15 @@ def convert(obj: dict[str, Any], *, listing_date: str | None = None) -> PaperRec
     )
 
 
-def read(path: Path) -> Iterator[Page]:
+# read(after_line=N) skips the first N lines: an interrupted import resumes (tracker.importer).
+RESUMES_AT_LINE = True
+
+
+def read(path: Path, *, after_line: int = 0) -> Iterator[Page]:
     match = _FILE_DATE.search(path.name)
     return read_lines(
-        path, partial(convert, listing_date=match.group(1) if match else None), label="JSON-lines"
+        path,
+        partial(convert, listing_date=match.group(1) if match else None),
+        label="JSON-lines",
+        after_line=after_line,
     )

@@ -34,8 +34,12 @@ def read_lines(
     *,
     label: str,
     page_size: int = PAGE_SIZE,
+    after_line: int = 0,
 ) -> Iterator[Page]:
     """Yield Pages of converted records; bad lines become warnings, never a crash.
+
+    `after_line` resumes an interrupted import: the lines up to it were stored and are skipped
+    unparsed.
 
     A file whose lines are all unreadable raises FormatError (naming the first problem): it is
     not in this format, which must not pass for an empty listing. A file without a non-blank
@@ -51,6 +55,9 @@ def read_lines(
     line_no = 0
     with handle:
         for line_no, line in enumerate(handle, start=1):
+            if line_no <= after_line:
+                yielded = True  # stored by the interrupted run: the file holds papers
+                continue
             if not line.strip():
                 continue
             try:
