@@ -71,11 +71,13 @@ def import_file(
     fmt: str | None = None,
     progress: ProgressFn | None = None,
     restart: bool = False,
+    tag: bool = True,
 ) -> RunResult:
     """Parse `path` and store its papers as one import run; parse errors end the run as failed.
 
     An import of the same, unchanged file that was interrupted resumes after its last committed
-    line (formats read line by line), unless `restart`.
+    line (formats read line by line), unless `restart`. New papers are tagged unless not `tag`
+    (a bulk load may tag later, with `dlradar tag` on every core).
     """
     path = path.resolve()
     if not path.is_file():
@@ -113,6 +115,7 @@ def import_file(
         params=params,
         progress=progress,
         index_beside=big,
+        tag=tag,
     )
 
 
@@ -157,6 +160,7 @@ def import_paths(
     fmt: str | None = None,
     progress: ProgressFn | None = None,
     restart: bool = False,
+    tag: bool = True,
 ) -> list[RunResult | Skipped | DlradarError]:
     """Import each file (directories recursively); a failing file does not stop the others.
 
@@ -172,7 +176,9 @@ def import_paths(
                 except FormatError as exc:
                     outcomes.append(Skipped(path, str(exc)))
                     continue
-            outcomes.append(import_file(db, path, fmt=fmt, progress=progress, restart=restart))
+            outcomes.append(
+                import_file(db, path, fmt=fmt, progress=progress, restart=restart, tag=tag)
+            )
         except DlradarError as exc:
             outcomes.append(exc)
     return outcomes

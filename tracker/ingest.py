@@ -44,6 +44,7 @@ class RunResult:
     error: str | None = None
     cursor: str | None = None
     resumed_from: str | None = None  # the cursor of a cut-off run this one continued after
+    tagged: str | None = None  # what tagging the new papers did, in a few words
 
     def summary(self) -> str:
         """One line for humans: what was read and stored, and what went wrong."""
@@ -57,6 +58,8 @@ class RunResult:
                 + (f": {self.notes['empty']}" if "empty" in self.notes else "")
                 + ")"
             )
+        if self.tagged:
+            text += f"; {self.tagged}"
         if self.warnings:
             text += f"; {len(self.warnings)} warning(s): " + "; ".join(self.warnings[:3])
         if self.error:
@@ -111,12 +114,15 @@ def run_pages(
     params: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
     index_beside: bool = False,
+    tag: bool = True,
 ) -> RunResult:
     """Store every page of `pages`; a DlradarError ends the run as failed (or partial) but keeps
     what was committed. Other exceptions (bugs, Ctrl-C) propagate after marking the run.
 
     Stored papers are then added to the search index; with `index_beside` (a big import) a
-    second process indexes them while pages are still being stored.
+    second process indexes them while pages are still being stored. Then, with `tag`, every
+    paper not yet tagged is tagged (tracker.tagging), which also brings the trend counts up to
+    date: a reader never sees an imported paper without its families.
     """
     started = utc_now()
     with transaction(db):
@@ -171,8 +177,26 @@ def run_pages(
     if indexer.error and "IndexBusy" not in indexer.error:
         result.warnings.append(f"search indexer beside the import failed: {indexer.error}")
     _index(db, result, progress)
+    if tag and (result.counts.new or result.counts.updated):
+        _tag(db, result, progress)
     _finish(db, result)
     return result
+
+
+def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:
+    """Tag what the run stored; a failure is a warning (the papers stay pending for `tag`)."""
+    from tracker.tagging import tag_papers  # the taxonomy's matcher: only once papers came in
+
+    if progress:
+        progress(f"{result.source}: tagging the new papers")
+    try:
+        stats = tag_papers(db)
+    except DlradarError as exc:
+        result.warnings.append(f"tagging failed, run `dlradar tag`: {exc}")
+        return
+    top = [f"{family} {n}" for family, n in stats.families.most_common(3)]
+    more = ", ..." if len(stats.families) > len(top) else ""
+    result.tagged = f"tagged {stats.tagged}" + (f" ({', '.join(top)}{more})" if top else "")
 
 
 def _index(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:

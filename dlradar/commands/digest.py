@@ -7,6 +7,7 @@ import click
 from core.config import load_settings
 from core.errors import DlradarError
 from dashboard.digest.weekly import parse_week, write_digest
+from dlradar import hooks
 from dlradar.database import open_existing_db
 from dlradar.options import config_option, db_option
 
@@ -55,9 +56,12 @@ def digest(
     db = open_existing_db(db_path)
     try:
         result = write_digest(db, settings, week=week, force=force, send=send)
+        # The digest's footer links the family and interest feeds: they must be current.
+        feeds = hooks.after_new_papers(db, settings)
     finally:
         db.conn.close()
     click.echo(str(result))
+    click.echo(f"feeds: {feeds}", err=True)
 
 
 COMMANDS: list[click.Command] = [digest]

@@ -49,28 +49,46 @@ def _report(result: RunResult) -> None:
     help="Read an interrupted file from its first line instead of resuming after the last"
     " stored one.",
 )
+@click.option(
+    "--no-tag",
+    "no_tag",
+    is_flag=True,
+    help="Store without tagging (a bulk load can tag afterwards with `dlradar tag`).",
+)
 @db_option
+@config_option
 def import_command(
-    paths: tuple[Path, ...], fmt: str | None, restart: bool, db_path: str | None
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    restart: bool,
+    no_tag: bool,
+    db_path: str | None,
+    config_path: str | None,
 ) -> None:
     """Import saved source files (directories are read recursively).
 
     Reads arXiv API responses, listing feeds, OAI-PMH responses, the bulk arXiv metadata
     snapshot, JSON lines of papers, PMLR records and BibTeX, NeurIPS pages and OpenReview
-    responses, with the same parsers that `fetch` uses. Re-importing never duplicates a paper;
-    an import that was cut off (killed, disk full) resumes after its last stored line when the
-    same unchanged file is imported again.
+    responses, with the same parsers that `fetch` uses. New papers are tagged with their
+    families and the feeds refreshed. Re-importing never duplicates a paper; an import that was
+    cut off (killed, disk full) resumes after its last stored line when the same unchanged file
+    is imported again.
 
     \b
     Examples:
       dlradar import ../shared/data/real/arxiv_daily_jsonl/*.jsonl
-      dlradar import arxiv-metadata-oai-snapshot.json --format arxiv-snapshot
+      dlradar import arxiv-metadata-oai-snapshot.json --format arxiv-snapshot --no-tag
     """
     from tracker.importer import Skipped, import_paths
 
+    settings = load_settings(config_path)
     db = open_db(db_path)
     failures = 0
-    for outcome in import_paths(db, list(paths), fmt=fmt, progress=_progress, restart=restart):
+    changed = False
+    outcomes = import_paths(
+        db, list(paths), fmt=fmt, progress=_progress, restart=restart, tag=not no_tag
+    )
+    for outcome in outcomes:
         if isinstance(outcome, Skipped):
             click.echo(f"skipped {outcome.path}: not a paper source format", err=True)
         elif isinstance(outcome, DlradarError):
@@ -79,6 +97,9 @@ def import_command(
         else:
             _report(outcome)
             failures += outcome.status in ("failed", "partial")
+            changed |= bool(outcome.counts.new or outcome.counts.updated)
+    if changed:
+        click.echo(f"feeds: {hooks.after_new_papers(db, settings)}", err=True)
     if failures:
         raise click.exceptions.Exit(1)
 
