@@ -61,3 +61,10 @@ def family_ids(values: Iterable[object]) -> list[str]:
         if family not in known:
             raise ConfigError(f"unknown family {raw!r}; the families are {', '.join(known)}")
     return ids
+
+
+# The stages of a learner's path, in order: the landmark catalogue files each paper under one.
+LEARNING_STAGES = (
+    "basics", "neural-networks", "cnns", "rnns", "transformers", "generative", "graphs",
+    "reinforcement-learning", "training", "evaluation", "frontiers",
+)  # fmt: skip

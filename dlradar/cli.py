@@ -15,7 +15,7 @@ import click
 
 from core import __version__
 from core.errors import DlradarError
-from dlradar.commands import all_commands
+from dlradar.commands import command_names, load_command
 
 
 def storage_message(exc: BaseException) -> str:
@@ -38,7 +38,17 @@ def storage_message(exc: BaseException) -> str:
 
 
 class DlradarGroup(click.Group):
-    """Turns a DlradarError anywhere below into `Error: <reason>` on stderr and exit code 1."""
+    """Turns a DlradarError anywhere below into `Error: <reason>` on stderr and exit code 1.
+
+    Subcommands are loaded on first use (dlradar.commands): a command's start-up pays only for
+    its own module.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(command_names())  # as click.Group lists them
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -70,10 +80,6 @@ def cli() -> None:
 
     Every command takes --db PATH (else $DLRADAR_DB, else data/dlradar.db).
     """
-
-
-for _command in all_commands():
-    cli.add_command(_command)
 
 
 def main() -> None:

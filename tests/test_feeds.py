@@ -171,3 +171,41 @@ def test_real_feed_family_feeds(real: Path, db: sqlite_utils.Database, settings:
         entries = parse(Path("data/feeds") / f"{family}.atom").entries
         assert len(entries) == min(count, PAPERS_PER_FEED)
         assert all(e.link.startswith("https://arxiv.org/abs/") for e in entries)
+
+
+def test_catalogue_entries_carry_their_year_and_note_never_1970(
+    db: sqlite_utils.Database, settings: Settings, workdir: Path
+) -> None:
+    from tracker import landmarks
+
+    landmarks.load_into(db)
+    refresh_feeds(db, settings)
+    feed_text = (workdir / "data" / "feeds" / "cnn.atom").read_text(encoding="utf-8")
+    assert "1970-01-01" not in feed_text
+    parsed = feedparser.parse(feed_text)
+    lenet = next(e for e in parsed.entries if "Gradient-based learning" in e.title)
+    assert lenet.published.startswith("1998-01-01")  # the catalogue gives the year only
+    assert lenet.summary  # its note, as it has no abstract
+    assert all(entry.summary for entry in parsed.entries)
+
+
+def test_a_paper_without_any_date_is_dated_by_its_arrival(
+    db: sqlite_utils.Database, settings: Settings, workdir: Path
+) -> None:
+    with transaction(db):
+        PaperStore(db).add(
+            [
+                PaperRecord(
+                    source="jsonl",
+                    source_id="undated",
+                    title="A transformer without a date",
+                    abstract="Self-attention everywhere in this transformer model.",
+                )
+            ]
+        )
+    tag_papers(db, workers=1)
+    refresh_feeds(db, settings)
+    parsed = feedparser.parse((workdir / "data" / "feeds" / "transformer.atom").read_bytes())
+    (entry,) = parsed.entries
+    first_seen = db.execute("SELECT first_seen FROM papers").fetchone()[0]
+    assert entry.updated.startswith(first_seen[:10])

@@ -15,16 +15,14 @@ import sqlite_utils
 
 from core.db import transaction
 from core.errors import FormatError
+from core.families import LEARNING_STAGES
 from tracker.ingest import RunResult, run_pages
 from tracker.normalize import arxiv_urls, clean_title
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
 from tracker.store import PaperStore
 
-STAGES = (
-    "basics", "neural-networks", "cnns", "rnns", "transformers", "generative", "graphs",
-    "reinforcement-learning", "training", "evaluation", "frontiers",
-)  # fmt: skip
+STAGES = LEARNING_STAGES
 
 
 @dataclass(frozen=True)

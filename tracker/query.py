@@ -46,6 +46,7 @@ class Paper(TypedDict):
     comment: str | None
     journal_ref: str | None
     score: float | None
+    first_seen: str  # when dlradar first stored it (ISO timestamp)
 
 
 class QueryError(DlradarError):
@@ -332,6 +333,7 @@ def _with_lists(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[P
                 "comment": row["comment"],
                 "journal_ref": row["journal_ref"],
                 "score": row["score"],
+                "first_seen": row["first_seen"],
             }
         )
     return out

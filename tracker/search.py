@@ -1,7 +1,9 @@
 """Full-text search over titles and abstracts, ranked by bm25 (tantivy, see tracker.search_index).
 
 Every word of a query is required; a run of words joined by punctuation ("pre-training",
-"GPT-4o") must appear as a phrase. A title match weighs three times an abstract match.
+"GPT-4o") or put in double quotes ('"state space model"') must appear as a phrase: those words,
+in that order, where a hyphen counts as a space and each word may be singular or plural
+("state-space models" matches). A title match weighs three times an abstract match.
 Words found in most papers ("the", "model" in an ML corpus) select nothing and score almost
 nothing under bm25, so they are dropped from a query that has other words.
 
@@ -32,6 +34,12 @@ TITLE_BOOST = 3.0
 FIRST_WINDOW = 200
 WIDEST = 50_000
 _PART = re.compile(r"[\w][\w'.+-]*", re.UNICODE)
+_QUOTED = re.compile(r'"([^"]*)"?')  # an unclosed quote runs to the end
+# Words a phrase keeps as they are (no plural form tried): they carry no number.
+_FIXED = frozenset(
+    "a an and as at by for from in into is of on or the to via vs with without".split()
+)
+MAX_VARIANTS = 16  # plural forms tried per phrase: 2 per word up to 4 words, else the last only
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,59 @@ def tokens(text: str) -> list[str]:
 
 
 def phrases(text: str) -> list[tuple[str, ...]]:
-    """The user's words as phrases ("pre-training" -> ("pre", "training"))."""
-    found = (tuple(tokens(part)) for part in _PART.findall(text))
-    return [p for p in found if p]
+    """The user's words as phrases ("pre-training" -> ("pre", "training"); '"state space
+    model"' -> ("state", "space", "model"))."""
+    found: list[tuple[str, ...]] = []
+    rest: list[str] = []
+    last = 0
+    for quoted in _QUOTED.finditer(text):
+        rest.append(text[last : quoted.start()])
+        found.append(tuple(tokens(quoted.group(1))))
+        last = quoted.end()
+    rest.append(text[last:])
+    found += [tuple(tokens(part)) for part in _PART.findall(" ".join(rest))]
+    return list(dict.fromkeys(p for p in found if p))
+
+
+def quoted(text: str) -> str:
+    """`text` as one phrase query (a saved interest keyword is a phrase, not loose words)."""
+    return '"' + text.replace('"', " ") + '"'
+
+
+def _number_forms(word: str) -> tuple[str, ...]:
+    if word in _FIXED or not word.isalpha() or len(word) < 3:
+        return (word,)
+    if word.endswith("ies") and len(word) > 4:
+        return (word, word[:-3] + "y")
+    if word.endswith("s") and not word.endswith("ss"):
+        return (word, word[:-1])
+    if word.endswith("y") and word[-2:-1] not in set("aeiou"):
+        return (word, word[:-1] + "ies")
+    return (word, word + "s")
+
+
+def phrase_variants(phrase: Sequence[str]) -> list[tuple[str, ...]]:
+    """The phrase with each word singular or plural ("mixture of expert" also finds "mixtures
+    of experts"); for long phrases only the last word varies."""
+    if len(phrase) == 1:
+        return [tuple(phrase)]
+    forms = [_number_forms(w) for w in phrase]
+    if len(phrase) > 4:
+        forms = [(w,) for w in phrase[:-1]] + [forms[-1]]
+    variants: list[tuple[str, ...]] = [()]
+    for options in forms:
+        variants = [(*v, w) for v in variants for w in options]
+    return variants[:MAX_VARIANTS]
 
 
 def phrase_in(field: str, phrase: Sequence[str]) -> tantivy.Query:
-    """These words, in this order, in one field (title or abstract)."""
+    """These words, in this order, in one field (title or abstract), in any number."""
     if len(phrase) == 1:
         return tantivy.Query.term_query(SCHEMA, field, phrase[0])
-    return tantivy.Query.phrase_query(SCHEMA, field, list(phrase))
+    variants = [tantivy.Query.phrase_query(SCHEMA, field, list(v)) for v in phrase_variants(phrase)]
+    if len(variants) == 1:
+        return variants[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, v) for v in variants])
 
 
 def _all_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:

@@ -22,6 +22,7 @@ from dashboard.digest import render
 from dashboard.digest.files import writable_directory, write_file
 from tracker.overview import tagged_families
 from tracker.query import Paper, PaperFilter, find_papers
+from tracker.search import quoted
 
 ATOM = "http://www.w3.org/2005/Atom"
 PAPERS_PER_FEED = 50
@@ -45,6 +46,11 @@ def _timestamp(value: str | None) -> str:
     if len(value) == 10:
         return f"{value}T00:00:00Z"
     return value.replace("+00:00", "Z")
+
+
+def _year_start(year: int | None) -> str | None:
+    """A year-only paper (the catalogue's) dates from January 1st of its year, never 1970."""
+    return f"{year:04d}-01-01" if year and 1 <= year <= 9999 else None
 
 
 def _feed(feed_id: str, title: str, self_href: str, entries: list[ET.Element]) -> str:
@@ -77,9 +83,11 @@ def paper_entry(paper: Paper) -> ET.Element:
     abs_url = render.safe_url(paper["url"])
     _el(entry, "id", abs_url or f"urn:dlradar:paper:{paper['id']}")
     _el(entry, "title", render.one_line(paper["title"]), type="text")
-    _el(entry, "updated", _timestamp(paper["updated"] or paper["published"]))
-    if paper["published"]:
-        _el(entry, "published", _timestamp(paper["published"]))
+    published = paper["published"] or _year_start(paper["year"])
+    # A paper without any date of its own is as new as its arrival here.
+    _el(entry, "updated", _timestamp(paper["updated"] or published or paper["first_seen"]))
+    if published:
+        _el(entry, "published", _timestamp(published))
     for name in paper["authors"][:10] or ["unknown"]:
         _el(_el(entry, "author"), "name", render.one_line(name))
     if abs_url:
@@ -89,7 +97,9 @@ def paper_entry(paper: Paper) -> ET.Element:
         _el(entry, "link", rel="related", type="application/pdf", href=pdf_url)
     for family in paper["families"]:
         _el(entry, "category", term=family)
-    summary = render.extractive_tldr(paper["abstract"] or "") or render.one_line(paper["abstract"])
+    # A catalogue paper has no abstract: its note says why it matters.
+    text = paper["abstract"] or paper["comment"] or ""
+    summary = render.extractive_tldr(text) or render.one_line(text)
     _el(entry, "summary", summary, type="text")
     return entry
 
@@ -140,7 +150,10 @@ def refresh_feeds(db: sqlite_utils.Database, settings: Settings) -> FeedsResult:
     interests = [("keyword", k) for k in settings.get("interests", "keywords")]
     interests += [("author", a) for a in settings.get("interests", "authors")]
     for kind, value in interests:
-        query = PaperFilter(search=value) if kind == "keyword" else PaperFilter(author=value)
+        # A keyword is a phrase, as in the digest's interest matches (tracker.interests).
+        query = (
+            PaperFilter(search=quoted(value)) if kind == "keyword" else PaperFilter(author=value)
+        )
         # Search ranks by relevance; a feed wants the newest of the matches.
         papers = _newest(find_papers(db, query, limit=PAPERS_PER_FEED * 4))
         name = f"interest-{slug(value)}.atom"

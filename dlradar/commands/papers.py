@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from core.config import load_settings
+from core.families import LEARNING_STAGES
 from core.output import render
-from dlradar.database import open_db, open_existing_db
 from dlradar.options import check_families, config_option, db_option, format_option
-from tracker import fetching, interests, landmarks, query, search_index
-from tracker.ingest import RunResult
+
+if TYPE_CHECKING:
+    from tracker.ingest import RunResult
+
+# The database and the tracker are imported inside each command: `papers --help` stays quick.
 
 MAX_LIMIT = 10**9  # beyond it SQLite cannot bind the number; 0 means all anyway
 PAPER_COLUMNS = ("id", "published", "venue", "families", "title", "authors")
@@ -51,7 +54,14 @@ def _report(result: RunResult) -> None:
 @click.option(
     "--author", default=None, help="Part of an author's name, any case, accents optional."
 )
-@click.option("--search", "-s", default=None, help="Full-text search of title and abstract.")
+@click.option(
+    "--search",
+    "-s",
+    default=None,
+    help="Full-text search of title and abstract: every word must occur; words in double quotes"
+    ' ("state space model") or joined by hyphens must occur as a phrase, in any case and number'
+    ' ("state-space models" matches), ranked by relevance.',
+)
 @click.option("--curated", is_flag=True, default=False, help="Only landmark catalogue papers.")
 @click.option(
     "--interests",
@@ -90,10 +100,13 @@ def papers_command(
     \b
     Examples:
       dlradar papers --family transformer --year 2025 --limit 20
-      dlradar papers --search "state space model" --category cs.LG --format jsonl
+      dlradar papers --search '"state space model"' --category cs.LG --format jsonl
       dlradar papers --venue NeurIPS --year 2020-2024 --author Hinton --format csv
       dlradar papers --interests --since 2025-01-01 --limit 10
     """
+    from dlradar.database import open_existing_db
+    from tracker import interests, query
+
     year_from, year_to = _year_range(year)
     if since and until and since > until:
         raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
@@ -158,6 +171,9 @@ def paper_command(paper_id: str, fmt: str, db_path: str | None) -> None:
     Example:
       dlradar paper 1706.03762
     """
+    from dlradar.database import open_existing_db
+    from tracker import query
+
     row = query.get_paper(open_existing_db(db_path), paper_id)
     click.echo(render([row], fmt, PAPER_COLUMNS), nl=False)
 
@@ -180,6 +196,9 @@ def runs_command(source: str | None, limit: int, fmt: str, db_path: str | None) 
     Example:
       dlradar runs --source arxiv-api --limit 5
     """
+    from dlradar.database import open_existing_db
+    from tracker import fetching
+
     rows = fetching.list_runs(open_existing_db(db_path), source=source, limit=limit)
     columns = ("id", "source", "scope", "started_at", "status", "seen", "new", "updated", "message")
     click.echo(render(rows, fmt, columns), nl=False)
@@ -197,6 +216,9 @@ def reindex_command(db_path: str | None) -> None:
     Example:
       dlradar reindex --db data/dlradar.db
     """
+    from dlradar.database import open_db
+    from tracker import search_index
+
     db = open_db(db_path)
     run = search_index.rebuild(db, progress=_progress)
     if sys.stderr.isatty():
@@ -206,7 +228,7 @@ def reindex_command(db_path: str | None) -> None:
 
 @click.command("catalogue")
 @click.option("--load", is_flag=True, help="Store the catalogue in the database.")
-@click.option("--stage", default=None, type=click.Choice(landmarks.STAGES), help="Only this stage.")
+@click.option("--stage", default=None, type=click.Choice(LEARNING_STAGES), help="Only this stage.")
 @format_option()
 @db_option
 def catalogue_command(load: bool, stage: str | None, fmt: str, db_path: str | None) -> None:
@@ -217,6 +239,9 @@ def catalogue_command(load: bool, stage: str | None, fmt: str, db_path: str | No
       dlradar catalogue --stage cnns
       dlradar catalogue --load
     """
+    from dlradar.database import open_db
+    from tracker import landmarks
+
     if load:
         _report(landmarks.load_into(open_db(db_path)))
         return
