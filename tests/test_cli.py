@@ -19,8 +19,12 @@ DESIGN_PAPER_FIELDS = {
 
 
 def _walk(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    # Through list_commands/get_command: the top group loads its subcommands lazily.
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"`dlradar {prefix}{name}` is listed but cannot be loaded"
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             found += _walk(command, f"{prefix}{name} ")
@@ -29,7 +33,9 @@ def _walk(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command
 
 def test_every_command_is_documented_with_an_example(runner: CliRunner) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    for name, command in _walk(cli):
+    commands = _walk(cli)
+    assert len(commands) > 20  # the walk reached every command and the groups' subcommands
+    for name, command in commands:
         result = runner.invoke(cli, [*name.split(), "--help"])
         assert result.exit_code == 0, name
         assert command.help, f"`dlradar {name}` has no help text"
