@@ -288,31 +288,6 @@ def configured_threads() -> int:
     return (threads(settings()) or (1,))[0]
 
 
-def best_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per model and backend, the newest successful batch-1 timing (else the smallest batch)."""
-    chosen: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        if row["status"] != "ok" or row.get("latency_p50") is None:
-            continue
-        key = (row["model"], row["backend"])
-        old = chosen.get(key)
-        if old is None or (row["batch_size"], -row["run_id"]) <= (
-            old["batch_size"],
-            -old["run_id"],
-        ):
-            chosen[key] = row
-    return list(chosen.values())
-
-
-def latest_eval(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per model, the newest successful evaluation's metrics."""
-    out: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        if row["status"] == "ok" and row.get("eval"):
-            out[row["model"]] = row["eval"] | {"run_id": row["run_id"]}
-    return out
-
-
 # --- roadmap and digests --------------------------------------------------------------------
 
 

@@ -234,9 +234,12 @@ def radar_table(
     return table
 
 
-def headline(row: RadarFamily, reference: ReferenceConfig, backend: str) -> Headline:
-    """The canonical model's result at `reference` on `backend`, or a reason in a reader's words."""
-    model = row["canonical_model"]
+def headline(
+    row: RadarFamily, reference: ReferenceConfig, backend: str, model: str | None = None
+) -> Headline:
+    """A model's result at `reference` on `backend` (by default the family's canonical model),
+    or a reason in a reader's words."""
+    model = model or row["canonical_model"]
     if model is None:
         return Headline(None, None, "no reference model in the zoo")
     for result in row["results"]:

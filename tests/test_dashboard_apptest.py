@@ -267,3 +267,26 @@ def test_papers_ranked_by_saved_interests(
     assert len(table) > 0
     assert "not available" not in texts(at)
     assert all('"segmentation"' in reason for reason in table["reason"])
+
+
+def test_roadmap_shows_the_radar_figures_at_the_reference_configuration(
+    dbs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It showed the newest row per model and backend, whatever its batch or threads.
+    from dashboard.radar import ReferenceConfig, headline, radar_table
+
+    at = open_page("roadmap", dbs["real"], monkeypatch)
+    assert "**Reference models** (measured at batch 1, 1 thread, cpu)" in [
+        m.value for m in at.markdown
+    ]
+    tables = [t.value for t in at.dataframe if "p50 torch (ms)" in t.value.columns]
+    assert tables
+    rows = {row["model"]: row for table in tables for row in table.to_dict("records")}
+    db = open_db(dbs["real"])
+    radar = {row["family"]: row for row in radar_table(db, [("lenet5", "cnn")])}
+    for backend in ("torch", "onnxruntime"):
+        head = headline(radar["cnn"], ReferenceConfig(), backend, "lenet5")
+        assert head.result is not None
+        assert rows["lenet5"][f"p50 {backend} (ms)"] == f"{head.result['p50_ms']:.3f}"
+    for row in rows.values():  # every cell says something: a figure or why there is none
+        assert all(isinstance(v, str) and v and v != "None" for v in row.values()), row

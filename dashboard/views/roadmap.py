@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.radar import BACKENDS, Headline, RadarQuality, ReferenceConfig, headline
 from dashboard.views.common import db_path
 from tracker.landmarks import STAGES
 
@@ -17,6 +18,24 @@ STAGE_TITLES = {
     "training": "Building and training", "evaluation": "Evaluation",
     "frontiers": "Staying up to date",
 }  # fmt: skip
+
+
+def _figure(head: Headline | None) -> str:
+    """The p50 as text, or why there is none (never an empty cell that says nothing)."""
+    if head is None:
+        return "not measured"
+    if head.result is None:
+        return head.why or "not measured"
+    return f"{head.result['p50_ms']:.3f}"
+
+
+def _quality(evaluation: RadarQuality) -> str:
+    """The model's own task metric at the reference size (a small variant's is not its)."""
+    if evaluation["quality"] is None or not evaluation["quality_metric"]:
+        return "evaluated, no quality figure"
+    return f"{evaluation['quality_metric']} {evaluation['quality']:.3f}"
+
+
 path = db_path()
 st.title("Roadmap")
 st.caption(
@@ -27,9 +46,9 @@ st.caption(
 
 landmarks = data.catalogue()
 stored = data.stored_landmarks(path)
-results = data.bench_results(path)
-best = data.best_results(results)
-evals = data.latest_eval(results)
+# The Radar's figures: each at one reference configuration, named beside it (dashboard.radar).
+radar_rows = {row["family"]: row for row in data.radar(path)}
+reference = ReferenceConfig(threads=data.configured_threads())
 zoo = data.zoo_models()
 if not stored:
     st.info("The landmark catalogue is not in this database yet: `dlradar catalogue --load`.")
@@ -84,31 +103,26 @@ for number, stage in enumerate(stages, start=1):
             )
         models = [m for m in zoo if m["family"] in families]
         if models:
-            st.markdown("**Reference models**")
+            st.markdown(f"**Reference models** (measured at {reference.label()})")
             rows = []
             for model in models:
-                timed = [r for r in best if r["model"] == model["model"]]
-                by_backend = {r["backend"]: r for r in timed}
-                torch_row = by_backend.get("torch")
-                ort_row = by_backend.get("onnxruntime")
+                row = radar_rows.get(model["family"])
+                heads = {
+                    backend: headline(row, reference, backend, model["model"]) if row else None
+                    for backend in BACKENDS
+                }
+                evaluations = [
+                    e
+                    for e in (row["evaluations"] if row else [])
+                    if e["model"] == model["model"] and e["size"] in (reference.size, None)
+                ]
                 rows.append(
                     {
                         "model": model["model"],
                         "family": model["family"],
                         "input": model["input"],
-                        "p50 torch (ms)": torch_row["latency_p50"] if torch_row else None,
-                        "p50 onnxruntime (ms)": ort_row["latency_p50"] if ort_row else None,
-                        "batch": (torch_row or ort_row or {}).get("batch_size"),
-                        "threads": (torch_row or ort_row or {}).get("threads"),
-                        "accuracy": evals.get(model["model"], {}).get("accuracy"),
+                        **{f"p50 {backend} (ms)": _figure(head) for backend, head in heads.items()},
+                        "quality": _quality(evaluations[0]) if evaluations else "not evaluated",
                     }
                 )
-            st.dataframe(
-                pd.DataFrame(rows),
-                hide_index=True,
-                column_config={
-                    "p50 torch (ms)": st.column_config.NumberColumn(format="%.3f"),
-                    "p50 onnxruntime (ms)": st.column_config.NumberColumn(format="%.3f"),
-                    "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                },
-            )
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
