@@ -9,7 +9,7 @@ deduplication keeps the database free of duplicates.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from core.config import Settings
+from tracker.attention import Observation, StoreResult, store_attention
 from tracker.http import PoliteClient, RetryPolicy
 from tracker.ingest import RunResult, run_pages, shown_status
 from tracker.normalize import canonical_categories
@@ -140,3 +141,44 @@ def list_runs(
         row["errors"] = json.loads(row["errors"])
         row["status"] = shown_status(row["status"], row["message"], row["started_at"])
     return rows
+
+
+def fetch_attention(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    *,
+    until: date,
+    days: int = 7,
+    arxiv_ids: list[str] | None = None,
+    base_url: str | None = None,
+    client: PoliteClient | None = None,
+) -> tuple[StoreResult, list[str]]:
+    """Hugging Face attention (upvotes, linked code) for stored arXiv papers: the Daily Papers
+    of the `days` days ending `until`, or each of `arxiv_ids`. Returns what was stored and the
+    warnings; HTTP failures raise FetchError, keeping what earlier days stored."""
+    from tracker.sources import hf_papers
+
+    http = client or PoliteClient(
+        min_interval=hf_papers.MIN_INTERVAL_S,
+        timeout=(10.0, float(settings.get("sources", "timeout_seconds"))),
+        policy=RetryPolicy(retries=int(settings.get("sources", "retries"))),
+    )
+    url = base_url or hf_papers.BASE_URL
+    warnings: list[str] = []
+    total = StoreResult()
+    if arxiv_ids:
+        batches: Iterable[Iterable[Observation]] = [
+            hf_papers.fetch_papers(arxiv_ids, warnings, client=http, base_url=url)
+        ]
+    else:
+        # A day at a time, each stored as it arrives: a failure keeps the days before it.
+        batches = (
+            hf_papers.fetch_daily([day], warnings, client=http, base_url=url)
+            for day in hf_papers.days(until, days)
+        )
+    for batch in batches:
+        done = store_attention(db, batch)
+        total.seen += done.seen
+        total.matched += done.matched
+        total.unknown += done.unknown
+    return total, warnings

@@ -10,6 +10,7 @@ in one digest is never featured in another (digest_featured.paper_id is unique).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ from core.db import transaction
 from core.errors import DlradarError
 from dashboard.digest import feeds, mail, render
 from dashboard.digest.files import writable_directory, write_file
+from tracker.attention import Attention, attention_of
 from tracker.interests import Interests, rank_by_interests
 from tracker.query import Paper, PaperFilter, find_papers
-from tracker.trends import family_counts
+from tracker.trends import family_counts, family_growth
 
 TREND_WEEKS = 4
 BENCH_LINES_PER_HARDWARE = 30
@@ -122,6 +124,28 @@ class Pick:
     paper: Paper
     score: float
     reason: str
+    signals: tuple[str, ...] = ()  # what raised it: interests, venue, sources, upvotes, code, ...
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a reader trusts besides the saved interests, for the week's papers."""
+
+    attention: dict[int, Attention]  # community attention (`dlradar fetch hf-papers`)
+    growth: dict[str, float]  # family -> growth of its latest month against the months before
+
+
+# A family is "growing" for the digest when its latest month beats the trailing average by this.
+GROWING = 0.25
+
+
+def week_signals(db: sqlite_utils.Database, papers: list[Paper], week: IsoWeek) -> Signals:
+    growth = {
+        str(row["family"]): float(row["growth"])
+        for row in family_growth(db, period="month", until=week.sunday)
+        if row["growth"] is not None
+    }
+    return Signals(attention_of(db, [p["id"] for p in papers]), growth)
 
 
 def _interest_lists(settings: Settings) -> dict[str, list[str]]:
@@ -130,25 +154,67 @@ def _interest_lists(settings: Settings) -> dict[str, list[str]]:
     }
 
 
-def _fallback_pick(paper: Paper) -> Pick:
-    """Score a paper no saved interest matched: venue, number of sources, family confidence."""
-    score, reasons = 0.0, []
+def _attention_score(paper: Paper, signals: Signals) -> tuple[float, list[str], list[str]]:
+    """Score, reasons and signal names from the community: upvotes and linked code."""
+    seen = signals.attention.get(paper["id"])
+    if seen is None:
+        return 0.0, [], []
+    score, reasons, names = 0.0, [], []
+    if seen["upvotes"]:
+        # log: 200 upvotes is not a hundred times 2; capped so attention never buries a venue.
+        score += min(3.0, math.log2(1 + seen["upvotes"]) / 2)
+        plural = "s" if seen["upvotes"] != 1 else ""
+        reasons.append(f"{seen['upvotes']} upvote{plural} on Hugging Face Daily Papers")
+        names.append("upvotes")
+    if seen["github_repo"]:
+        score += 0.5
+        reasons.append("code at " + seen["github_repo"].removeprefix("https://"))
+        names.append("code")
+    return score, reasons, names
+
+
+def _family_words(paper: Paper, signals: Signals) -> str | None:
+    """Its family in a reader's words: the phrase that decided it, and the family's growth."""
+    evidence = paper.get("family_evidence") or {}
+    if not evidence:
+        return None
+    family, best = max(evidence.items(), key=lambda item: (item[1]["confidence"], item[0]))
+    words = family
+    if best["evidence"]:
+        words += f' (it says "{best["evidence"][0]}")'
+    growth = signals.growth.get(family)
+    if growth is not None and growth >= GROWING:
+        words += f"; {family} papers up {growth:.0%} last month against the months before"
+    return words
+
+
+def _fallback_pick(paper: Paper, signals: Signals) -> Pick:
+    """Score a paper no saved interest matched: venue, sources, community attention, family
+    confidence; its reason names each signal that counted, then its family in plain words."""
+    score, reasons, names = 0.0, [], []
     venue = (paper["venue"] or "").strip()
     if venue.lower() not in _NOT_PEER_REVIEWED:
         score += 1.5
         reasons.append(f"published at {venue}")
+        names.append("venue")
     if len(paper["sources"]) > 1:
         score += 0.5
         reasons.append(f"found in {len(paper['sources'])} sources")
+        names.append("sources")
+    attention, said, signal_names = _attention_score(paper, signals)
+    score += attention
+    reasons += said
+    names += signal_names
     # Among equals, the clearest deep-learning papers first: the tagger's best confidence (not
     # the sum, which would favour papers that merely list several architectures).
     evidence = paper.get("family_evidence") or {}
-    score += max((float(e.get("confidence") or 0) for e in evidence.values()), default=0.0)
-    if not reasons:
-        reasons.append(
-            f"tagged {', '.join(paper['families'])}" if paper["families"] else "recent, untagged"
-        )
-    return Pick(paper, round(score, 3), "; ".join(reasons))
+    confidence = max((float(e.get("confidence") or 0) for e in evidence.values()), default=0.0)
+    if confidence:
+        score += confidence
+        names.append("family confidence")
+    family = _family_words(paper, signals)
+    reasons.append(family if family else "recent, untagged")
+    return Pick(paper, round(score, 3), "; ".join(reasons), tuple(names))
 
 
 def rank_week(
@@ -158,22 +224,29 @@ def rank_week(
     papers: list[Paper],
     limit: int,
     exclude: set[int],
+    signals: Signals | None = None,
 ) -> tuple[list[Pick], str]:
     """The week's top `limit` papers not in `exclude`, and a sentence saying how they were ranked.
 
     Papers matching the saved interests come first, as tracker.interests ranks them (its score
     includes a venue bonus); the remaining places go to the other papers by venue, number of
-    sources and the tagger's confidence.
+    sources, community attention (Hugging Face upvotes and linked code) and the tagger's
+    confidence.
     """
+    signals = signals or Signals({}, {})
     interests = Interests.from_settings(settings)
     picks: list[Pick] = []
     if not interests.is_empty():
         ranked = rank_by_interests(db, interests, filter=week_filter, limit=limit + len(exclude))
-        picks = [
-            Pick(r.paper, float(r.score), r.reason) for r in ranked if r.paper["id"] not in exclude
-        ][:limit]
+        for r in ranked:
+            if r.paper["id"] in exclude:
+                continue
+            _, said, names = _attention_score(r.paper, signals)
+            reason = "; ".join([r.reason, *said])
+            picks.append(Pick(r.paper, float(r.score), reason, ("interests", *names)))
+        picks = picks[:limit]
     taken = exclude | {p.paper["id"] for p in picks}
-    rest = [_fallback_pick(p) for p in papers if p["id"] not in taken]
+    rest = [_fallback_pick(p, signals) for p in papers if p["id"] not in taken]
     rest.sort(key=lambda pick: (-pick.score, pick.paper["id"]))  # id: the source's own order
     picks += rest[: max(limit - len(picks), 0)]
     saved = _interest_lists(settings)
@@ -185,9 +258,16 @@ def rank_week(
         if listed
         else "No saved interests, so ranked by "
     )
+    with_attention = sum(1 for p in papers if p["id"] in signals.attention)
+    community = (
+        f"community attention (Hugging Face upvotes and linked code, known for {with_attention}"
+        " of the week's papers)"
+        if with_attention
+        else "community attention (none stored for this week: `dlradar fetch hf-papers`)"
+    )
     method += (
-        "venue (peer-reviewed before arXiv-only), number of sources and the tagger's family"
-        " confidence. Papers featured in an earlier digest are left out."
+        f"venue (peer-reviewed before arXiv-only), number of sources, {community} and the"
+        " tagger's family confidence. Papers featured in an earlier digest are left out."
     )
     return picks, method
 
@@ -368,7 +448,8 @@ def build_digest(
     week_ids = {p["id"] for p in papers}
     exclude = featured_before & week_ids
     limit = int(settings.get("digest", "top_papers"))
-    picks, method = rank_week(db, settings, week_filter, papers, limit, exclude)
+    signals = week_signals(db, papers, week)
+    picks, method = rank_week(db, settings, week_filter, papers, limit, exclude, signals)
     previous = _previous_digest(db, week)
     bench = benchmark_section(
         db, int(previous["bench_until"]) if previous else 0, previous["week"] if previous else None
@@ -445,6 +526,7 @@ def _paper_entry(rank: int, pick: Pick) -> dict[str, Any]:
         "families": paper["families"],
         "score": pick.score,
         "reason": pick.reason,
+        "signals": list(pick.signals),
         "tldr": render.extractive_tldr(paper["abstract"] or ""),
         "url": paper["url"],
         "pdf_url": paper["pdf_url"],

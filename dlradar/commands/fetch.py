@@ -16,7 +16,7 @@ import click
 from core.config import load_settings
 from core.errors import DlradarError
 from dlradar import hooks
-from dlradar.database import open_db
+from dlradar.database import open_db, open_existing_db
 from dlradar.options import config_option, db_option
 from tracker import fetching
 from tracker.ingest import RunResult
@@ -153,6 +153,7 @@ def fetch_group() -> None:
       dlradar fetch neurips --year 2023
       dlradar fetch openreview --venue-id NeurIPS.cc/2024/Conference
       dlradar fetch icml --year 2024
+      dlradar fetch hf-papers --days 7
     """
 
 
@@ -305,6 +306,62 @@ def fetch_openreview(
       dlradar fetch openreview --venue-id NeurIPS.cc/2023/Conference
     """
     _run(db_path, config_path, "openreview", {"venue_id": venue_id}, not restart)
+
+
+@fetch_group.command("hf-papers")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 60),
+    default=7,
+    show_default=True,
+    help="Read the Hugging Face Daily Papers of the last N days (one request a day).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day of the window (default: today).",
+)
+@click.option(
+    "--paper",
+    "papers",
+    multiple=True,
+    help="Ask for this stored arXiv id instead of the daily lists (repeatable).",
+)
+@config_option
+@db_option
+def fetch_hf_papers(
+    days: int,
+    until: Any,
+    papers: tuple[str, ...],
+    config_path: str | None,
+    db_path: str | None,
+) -> None:
+    """Read community attention (upvotes, linked code) from Hugging Face for stored papers.
+
+    Adds no paper: it annotates the arXiv papers already stored, and the weekly digest ranks
+    by it (and says so). One request a second.
+
+    \b
+    Examples:
+      dlradar fetch hf-papers                      # the last 7 days of Daily Papers
+      dlradar fetch hf-papers --days 3 --until 2025-05-27
+      dlradar fetch hf-papers --paper 2505.20286 --paper 2505.19000
+    """
+
+    settings = load_settings(config_path)
+    db = open_existing_db(db_path)
+    result, warnings = fetching.fetch_attention(
+        db,
+        settings,
+        until=until.date() if until else date.today(),
+        days=days,
+        arxiv_ids=[p.strip() for p in papers] or None,
+    )
+    line = str(result)
+    if warnings:
+        line += f"; {len(warnings)} warning(s): " + "; ".join(warnings[:3])
+    click.echo(line, err=True)
 
 
 @fetch_group.command("icml")
