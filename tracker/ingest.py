@@ -22,7 +22,7 @@ import sqlite_utils
 from core.bulk import paused_gc, young_collect
 from core.db import transaction, utc_now
 from core.errors import DlradarError
-from tracker import search_index
+from tracker import overview, search_index
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
@@ -177,14 +177,17 @@ def run_pages(
     if indexer.error and "IndexBusy" not in indexer.error:
         result.warnings.append(f"search indexer beside the import failed: {indexer.error}")
     _index(db, result, progress)
-    if tag and (result.counts.new or result.counts.updated):
-        _tag(db, result, progress)
+    changed = bool(result.counts.new or result.counts.updated)
+    # Tagging refreshes the corpus summary the pages read when it tagged anything.
+    if changed and not (tag and _tag(db, result, progress)):
+        overview.refresh_summary_if_free(db)
     _finish(db, result)
     return result
 
 
-def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:
-    """Tag what the run stored; a failure is a warning (the papers stay pending for `tag`)."""
+def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> int:
+    """Tag what the run stored; a failure is a warning (the papers stay pending for `tag`).
+    Returns how many papers were tagged."""
     from tracker.tagging import tag_papers  # the taxonomy's matcher: only once papers came in
 
     if progress:
@@ -193,10 +196,11 @@ def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | No
         stats = tag_papers(db)
     except DlradarError as exc:
         result.warnings.append(f"tagging failed, run `dlradar tag`: {exc}")
-        return
+        return 0
     top = [f"{family} {n}" for family, n in stats.families.most_common(3)]
     more = ", ..." if len(stats.families) > len(top) else ""
     result.tagged = f"tagged {stats.tagged}" + (f" ({', '.join(top)}{more})" if top else "")
+    return stats.tagged
 
 
 def _index(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:

@@ -7,10 +7,14 @@ fast at a million papers (the comments say which index or shortcut it relies on)
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 import sqlite_utils
+
+from core.db import transaction, utc_now
 
 
 class PaperTotals(TypedDict):
@@ -80,17 +84,14 @@ def paper_totals(db: sqlite_utils.Database, since: date) -> PaperTotals:
     total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
     published = db.execute("SELECT COUNT(*) FROM papers WHERE published >= ?", [day]).fetchone()[0]
     latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
-    tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
+    tagged = corpus_summary(db)["tagged"]
     # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
     # where papers.curated has no index (a full scan at a million papers).
     curated = db.execute(
         "SELECT COUNT(*) FROM paper_sources WHERE source = 'catalogue'"
     ).fetchone()[0]
-    stored = db.execute(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM paper_sources GROUP BY paper_id"
-        " HAVING MIN(first_seen) >= ?)",
-        [day],
-    ).fetchone()[0]
+    # papers.first_seen is when the paper was first stored, from whichever source (indexed).
+    stored = db.execute("SELECT COUNT(*) FROM papers WHERE first_seen >= ?", [day]).fetchone()[0]
     return {
         "total": int(total),
         "published_this_week": int(published),
@@ -151,6 +152,41 @@ def tagged_families(db: sqlite_utils.Database) -> list[str]:
 
 def filter_options(db: sqlite_utils.Database) -> FilterOptions:
     """Choices for the paper filters: families, venues and categories by frequency, year range."""
+    summary = corpus_summary(db)
+    return {
+        "families": summary["families"],
+        "venues": summary["venues"],
+        "categories": summary["categories"],
+        "year_min": summary["year_min"],
+        "year_max": summary["year_max"],
+    }
+
+
+# --- the corpus summary ----------------------------------------------------------------------
+
+
+class CorpusSummary(TypedDict):
+    """Counts over every stored paper that pages show; computed once per import or tag run."""
+
+    tagged: int  # papers with at least one family
+    families: list[FamilyCount]
+    venues: list[VenueCount]
+    categories: list[CategoryCount]
+    year_min: int | None
+    year_max: int | None
+
+
+def _stamp(db: sqlite_utils.Database) -> str:
+    """What the summary was computed from: any import, tagging or text edit changes it."""
+    papers = db.execute("SELECT COUNT(*), MAX(id) FROM papers").fetchone()
+    families = db.execute("SELECT COUNT(*) FROM paper_families").fetchone()[0]
+    categories = db.execute("SELECT COUNT(*) FROM paper_categories").fetchone()[0]
+    row = db.execute("SELECT value FROM discovery_state WHERE key = 'text_changes'").fetchone()
+    return json.dumps([papers[0], papers[1], families, categories, row[0] if row else None])
+
+
+def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
+    """Every figure of the summary, counted from the tables (seconds at a million papers)."""
     venues = db.execute(
         "SELECT venue, COUNT(*) FROM papers WHERE venue IS NOT NULL"
         " GROUP BY venue ORDER BY 2 DESC LIMIT 200"
@@ -160,13 +196,48 @@ def filter_options(db: sqlite_utils.Database) -> FilterOptions:
         " ORDER BY 2 DESC LIMIT 200"
     ).fetchall()
     low, high = db.execute("SELECT MIN(year), MAX(year) FROM papers").fetchone()
+    tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
     return {
+        "tagged": int(tagged),
         "families": family_paper_counts(db),
         "venues": [{"venue": str(v), "papers": int(n)} for v, n in venues],
         "categories": [{"category": str(c), "papers": int(n)} for c, n in categories],
         "year_min": low,
         "year_max": high,
     }
+
+
+def refresh_summary(db: sqlite_utils.Database) -> CorpusSummary:
+    """Recount and store the summary (the end of every import, fetch and tagging run)."""
+    stamp = _stamp(db)
+    summary = compute_summary(db)
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO corpus_summary (key, stamp, value, computed_at)"
+            " VALUES ('corpus', ?, ?, ?)",
+            [stamp, json.dumps(summary), utc_now()],
+        )
+    return summary
+
+
+def refresh_summary_if_free(db: sqlite_utils.Database) -> bool:
+    """refresh_summary, or False when the database cannot be written now (locked by a long
+    write elsewhere, or read-only): readers then count for themselves until the next run."""
+    try:
+        refresh_summary(db)
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def corpus_summary(db: sqlite_utils.Database) -> CorpusSummary:
+    """The stored summary when it still describes the database, else counted now (a reader
+    never writes: the next import or tag run stores it again)."""
+    row = db.execute("SELECT stamp, value FROM corpus_summary WHERE key = 'corpus'").fetchone()
+    if row is not None and row[0] == _stamp(db):
+        summary: CorpusSummary = json.loads(row[1])
+        return summary
+    return compute_summary(db)
 
 
 def family_shares(db: sqlite_utils.Database) -> list[FamilyShare]:

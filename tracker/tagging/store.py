@@ -23,7 +23,7 @@ import sqlite_utils
 
 from core.bulk import paused_gc, young_collect
 from core.db import transaction, utc_now
-from tracker import trends
+from tracker import overview, trends
 from tracker.tagging.classify import TAGGER_VERSION, Classification, Tagger, default_tagger
 from tracker.tagging.schema import ensure_schema
 
@@ -182,6 +182,7 @@ def tag_papers(
         # rebuild at 1M papers takes about 4 s). If another writer holds the lock, the first
         # reader refreshes instead.
         trends.refresh_if_free(db)
+        overview.refresh_summary_if_free(db)
     return stats
 
 

@@ -1,0 +1,64 @@
+"""The corpus summary: counts over every paper (tagged, families, venues, categories, years)
+computed once per import or tagging run, so no page counts a million rows; a summary that no
+longer describes the database is never shown (the reader counts for itself)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.db import transaction
+from dlradar.database import open_db
+from tracker import overview
+from tracker.importer import import_file
+from tracker.record import PaperRecord
+from tracker.store import PaperStore
+
+
+def _papers(path: Path, n: int, start: int = 1) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({
+                "id": f"2501.{i:05d}", "title": f"A convolutional network, part {i}",
+                "abstract": "We train a CNN.", "venue": "NeurIPS" if i % 2 else None,
+                "published": "2025-01-15", "categories": ["cs.CV"],
+            }) + "\n"
+            for i in range(start, start + n)
+        )
+    )  # fmt: skip
+    return path
+
+
+def test_an_import_stores_the_summary_the_pages_read(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 4))
+    (stored,) = db.execute("SELECT value FROM corpus_summary").fetchall()
+    summary = json.loads(stored[0])
+    assert summary == overview.compute_summary(db)
+    assert summary["tagged"] == 4
+    assert {v["venue"]: v["papers"] for v in summary["venues"]} == {"NeurIPS": 2, "arXiv": 2}
+    assert overview.filter_options(db)["families"] == [{"family": "cnn", "papers": 4}]
+    assert overview.paper_totals(db, overview.date(2025, 1, 1))["tagged"] == 4
+
+
+def test_a_stale_summary_is_never_shown(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 4))
+    # A paper stored without an import run (no refresh): the stored summary is out of date.
+    with transaction(db):
+        PaperStore(db).add(
+            [PaperRecord(source="jsonl", source_id="x", title="Another paper", venue="ICML")]
+        )
+    assert {"venue": "ICML", "papers": 1} in overview.filter_options(db)["venues"]
+    assert overview.corpus_summary(db) == overview.compute_summary(db)
+
+
+def test_no_tag_imports_refresh_it_too(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 3), tag=False)
+    stamp, value = db.execute("SELECT stamp, value FROM corpus_summary").fetchone()
+    assert json.loads(value)["tagged"] == 0
+    import_file(db, _papers(tmp_path / "b.jsonl", 2, start=10), tag=False)
+    assert db.execute("SELECT stamp FROM corpus_summary").fetchone()[0] != stamp
+    venues = {v["venue"]: v["papers"] for v in overview.corpus_summary(db)["venues"]}
+    assert venues == {"NeurIPS": 3, "arXiv": 2}
