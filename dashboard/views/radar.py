@@ -99,7 +99,7 @@ if chart:
         title="What the field publishes against what its canonical model costs here",
     )
     widest = max(point["share"] for point in chart)
-    figure.update_xaxes(tickformat=".0%", range=[0, min(1.0, widest * 1.25 + 0.02)])
+    figure.update_xaxes(tickformat=".1~%", range=[0, min(1.0, widest * 1.25 + 0.02)])
     figure.update_traces(textposition="top center")
     st.plotly_chart(figure, key="radar_scatter")
 elif measured:
