@@ -125,6 +125,26 @@ def list_zoo(
     return [_row(m, entry["figures"][m["name"]]) for m in models]
 
 
+def zoo_meta() -> list[dict[str, Any]]:
+    """What the zoo says about each model (name, family, input, source, task, quick), from the
+    cache when this zoo was listed before: a dashboard page then never imports torch (seconds
+    of a first load). Without a cache entry it loads the zoo and stores the entry."""
+    path = default_cache_file()
+    try:
+        key = zoo_key()
+    except OSError:
+        return _zoo_meta()
+    cache = _read(path)
+    entry = _valid_entry(cache.get("entries", {}).get(key))
+    if entry is not None:
+        return list(entry["models"])
+    entry = {"models": _zoo_meta(), "figures": {}}
+    entry["written"] = datetime.now(UTC).isoformat(timespec="seconds")
+    cache.setdefault("entries", {})[key] = entry
+    _write(path, cache, None)
+    return list(entry["models"])
+
+
 def _row(meta: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
     merged = meta | figures
     return {name: merged[name] for name in ROW_ORDER}

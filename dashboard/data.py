@@ -256,20 +256,25 @@ def compare_runs(path: str, run_a: int, run_b: int) -> dict[str, Any]:
 
 @st.cache_data(ttl=3600, show_spinner=False)
 def zoo_models() -> list[dict[str, Any]]:
-    """The model zoo (name, family, source, input), or [] when the zoo cannot be loaded."""
+    """The model zoo (name, family, source, input), or [] when the zoo cannot be loaded.
+
+    Read from the zoo listing's cache (bench.zoo_listing) when it has this zoo: importing torch
+    for the zoo's names cost a page's first load seconds."""
     try:
-        from bench.zoo import list_models
+        from bench.zoo_listing import zoo_meta
+
+        models = zoo_meta()
     except ImportError:
         return []
     return [
         {
-            "model": m.name,
-            "family": m.family,
-            "source": m.source,
-            "input": m.input,
-            "quick": m.quick,
+            "model": m["name"],
+            "family": m["family"],
+            "source": m["source"],
+            "input": m["input"],
+            "quick": m["quick"],
         }
-        for m in list_models()
+        for m in models
     ]
 
 

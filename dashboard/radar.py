@@ -175,10 +175,11 @@ def _failure(row: store.ResultRow) -> RadarFailure:
 
 
 def _zoo_models() -> list[tuple[str, str]]:
-    """(model, family) of every zoo entry; imports torch, so only when the caller has none."""
-    from bench.zoo import list_models
+    """(model, family) of every zoo entry, from the zoo listing's cache when it has this zoo
+    (else the zoo is loaded, with torch)."""
+    from bench.zoo_listing import zoo_meta
 
-    return [(spec.name, spec.family) for spec in list_models()]
+    return [(m["name"], m["family"]) for m in zoo_meta()]
 
 
 def radar_table(
