@@ -121,8 +121,9 @@ def run_pages(
 
     Stored papers are then added to the search index; with `index_beside` (a big import) a
     second process indexes them while pages are still being stored. Then, with `tag`, every
-    paper not yet tagged is tagged (tracker.tagging), which also brings the trend counts up to
-    date: a reader never sees an imported paper without its families.
+    paper not yet tagged is tagged (tracker.tagging), which also brings the trend counts and
+    the corpus summary up to date, and the similar-papers index is extended: a reader never
+    sees an imported paper without its families, and no query waits for a build.
     """
     started = utc_now()
     with transaction(db):
@@ -181,8 +182,25 @@ def run_pages(
     # Tagging refreshes the corpus summary the pages read when it tagged anything.
     if changed and not (tag and _tag(db, result, progress)):
         overview.refresh_summary_if_free(db)
+    if changed and tag:
+        _similar(db, result, progress)
     _finish(db, result)
     return result
+
+
+def _similar(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:
+    """Bring the similar-papers index up to date in the same step (extended by the new papers,
+    built the first time), so `dlradar similar` never waits for a build."""
+    from tracker import similar  # scipy and scikit-learn: only once papers came in
+
+    if similar.index_dir(db) is None:
+        return  # an in-memory database: the index would live and die with this process
+    if progress:
+        progress(f"{result.source}: updating the similar-papers index")
+    try:
+        similar.ensure_index(db)
+    except (DlradarError, OSError, ValueError, MemoryError) as exc:
+        result.warnings.append(f"similar-papers index not updated (built on first use): {exc}")
 
 
 def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> int:
