@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -20,6 +21,7 @@ from core.bulk import paused_gc, young_collect
 from core.db import transaction, utc_now
 from core.errors import DlradarError
 from tracker import search_index
+from tracker.record import PaperRecord, validate_record
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
@@ -102,6 +104,8 @@ def run_pages(
     try:
         with beside as indexer, paused_gc():
             for page in pages:
+                if not page.checked:
+                    _validate(page, _origin(source, scope), result.pages)
                 with transaction(db):
                     page_counts = store.add(page.records)
                     result.counts += page_counts
@@ -132,6 +136,27 @@ def run_pages(
     _index(db, result, progress)
     _finish(db, result)
     return result
+
+
+def _origin(source: str, scope: str) -> str:
+    """How warnings name where a record came from: the file's name, else the source's scope."""
+    if scope.startswith("file:"):
+        return Path(scope.removeprefix("file:")).name
+    return f"{source} {scope}"
+
+
+def _validate(page: Page, origin: str, page_number: int) -> None:
+    """Check every record against the record schema; unusable ones leave the page, warned."""
+    kept: list[PaperRecord] = []
+    for number, record in enumerate(page.records, start=1):
+        source_id = record.source_id if isinstance(record.source_id, str) else "?"
+        where = f"{origin} page {page_number + 1} entry {number} ({source_id[:80]})"
+        checked, warnings = validate_record(record, where)
+        page.warnings.extend(warnings)
+        if checked is not None:
+            kept.append(checked)
+    page.records = kept
+    page.checked = True
 
 
 def _index(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:

@@ -45,6 +45,13 @@ def _author_names(obj: dict[str, Any]) -> list[str]:
     return split_authors(str(obj.get("authors") or ""))
 
 
+def _version_number(entry: Any) -> int:
+    """1 for {"version": "v1"}; an absurd number is returned as read, and validate_record
+    drops it with a warning (arXiv_version), keeping the paper."""
+    text = str(entry.get("version", "v1") if isinstance(entry, dict) else "v1").lstrip("v")
+    return int(text) if text.isdigit() else 1
+
+
 def convert(obj: dict[str, Any]) -> PaperRecord | None:
     arxiv_id, version = split_arxiv_id(str(obj.get("id") or ""))
     title = clean_title(obj.get("title"))
@@ -52,7 +59,7 @@ def convert(obj: dict[str, Any]) -> PaperRecord | None:
         return None
     versions = obj.get("versions") or []
     if versions:
-        version = max(int(str(v.get("version", "v1")).lstrip("v") or 1) for v in versions)
+        version = max(_version_number(v) for v in versions)
     published = iso_date(versions[0].get("created")) if versions else None
     categories = str(obj.get("categories") or "").split()
     return PaperRecord(
@@ -71,7 +78,7 @@ def convert(obj: dict[str, Any]) -> PaperRecord | None:
         categories=categories,
         comment=clean_text(obj.get("comments")) or None,
         journal_ref=clean_text(obj.get("journal-ref")) or None,
-        license=obj.get("license") or None,
+        license=obj.get("license") or None,  # a non-text license is dropped by validate_record
     )
 
 

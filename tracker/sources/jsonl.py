@@ -10,7 +10,7 @@ links (`abs`/`url`, `pdf`/`pdf_url`), `comment`, `doi`, `venue`, `year`. Daily a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,14 @@ def _names(value: Any) -> list[str]:
     return split_authors(str(value or ""))
 
 
+def _or_raw(value: Any, clean: Callable[[str], str | None]) -> Any:
+    """`clean(value)` for text; any other value as it is, for validate_record to judge (and
+    warn about by its field's name) instead of failing the whole line here."""
+    if isinstance(value, str):
+        return clean(value) or None
+    return value
+
+
 def convert(obj: dict[str, Any], *, listing_date: str | None = None) -> PaperRecord | None:
     title = clean_title(obj.get("title"))
     raw_id = str(obj.get("id") or obj.get("arxiv_id") or "").strip()
@@ -68,14 +76,14 @@ def convert(obj: dict[str, Any], *, listing_date: str | None = None) -> PaperRec
         authors=[n for n in _names(obj.get("authors")) if n],
         arxiv_id=arxiv_id,
         arxiv_version=version,
-        doi=normalize_doi(obj.get("doi")),
+        doi=_or_raw(obj.get("doi"), normalize_doi),
         venue=obj.get("venue") or ("arXiv" if arxiv_id else None),
-        year=int(year) if year else year_of(published),
+        year=year or year_of(published),  # any value: validate_record checks it
         published=published,
-        updated=iso_date(obj.get("updated")),
+        updated=_or_raw(obj.get("updated"), iso_date),
         # Other tools' spelling ('CS.lg') is arXiv's in the store, where --category looks.
         categories=canonical_categories(str(c) for c in categories),
-        comment=clean_text(obj.get("comment") or obj.get("comments")) or None,
+        comment=_or_raw(obj.get("comment") or obj.get("comments"), clean_text),
         url=str(url) if url else None,
         pdf_url=str(pdf_url) if pdf_url else None,
     )
