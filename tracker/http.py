@@ -11,6 +11,11 @@ exponential backoff plus jitter on 429/500/502/503/504, timeouts and dropped con
 honouring Retry-After (delta seconds or an HTTP date) up to a cap. When the retries run out it
 raises FetchError with one line naming the URL, the last failure and every attempt.
 
+Timeouts bound each wait for the network, not a request: a server sending a byte every 0.5 s
+never trips a 60 s read timeout. So each body is streamed under a total deadline (a deadline
+miss counts as a timeout, and is retried like one) and a size cap (no source serves pages of
+100 MB; a bigger body is refused at once, not retried).
+
 Sleep, monotonic clock, wall clock and the jitter source are injectable, so tests run fast.
 """
 
@@ -38,6 +43,11 @@ CONTACT_URL = "https://github.com/dlradar/dlradar"  # placeholder until the proj
 USER_AGENT = f"dlradar/{__version__} (+{CONTACT_URL}; literature tracker)"
 # arXiv: "no more than one request every three seconds" (api/tou.md, Rate limits).
 ARXIV_MIN_INTERVAL_S = 3.0
+# The longest a request may take, headers and body, and the biggest body read: an OAI-PMH page
+# or a PMLR volume's BibTeX is a few MB; NeurIPS's biggest listings about 10.
+DEADLINE_S = 300.0
+MAX_BODY_BYTES = 100_000_000
+_CHUNK_BYTES = 65_536
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Failures of the transport itself: refused or dropped connection, body cut off, timeout.
 _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
@@ -101,6 +111,8 @@ class PoliteClient:
         *,
         min_interval: float = ARXIV_MIN_INTERVAL_S,
         timeout: float | tuple[float, float] = (10.0, 60.0),
+        deadline_s: float = DEADLINE_S,
+        max_bytes: int = MAX_BODY_BYTES,
         policy: RetryPolicy | None = None,
         user_agent: str = USER_AGENT,
         session: requests.Session | None = None,
@@ -111,6 +123,8 @@ class PoliteClient:
     ) -> None:
         self.min_interval = min_interval
         self.timeout = timeout
+        self.deadline_s = deadline_s
+        self.max_bytes = max_bytes
         self.policy = policy or RetryPolicy()
         self.user_agent = user_agent
         self.session = session or requests.Session()
@@ -205,12 +219,47 @@ class PoliteClient:
             request = requests.Request("GET", url, params=params, headers=dict(headers or {}))
             prepared = self.session.prepare_request(request)
             full_url = readable_url(prepared.url or url)
+            started = time.monotonic()  # the real clock: deadlines are about real time
             try:
-                # Not streamed: the body is read here, so a connection cut mid-body fails here too.
-                response = self.session.send(prepared, timeout=self.timeout)
+                # Streamed, and read whole here under the deadline and the cap, so a connection
+                # cut mid-body fails here too.
+                response = self.session.send(prepared, timeout=self.timeout, stream=True)
+                self._read_body(response, full_url, started)
             except _TRANSPORT_ERRORS as exc:
                 return None, _describe_transport_error(exc), full_url
+            except _DeadlineExceeded as exc:
+                return None, _Attempt("timeout", str(exc)), full_url
             return response, None, full_url
+
+    def _read_body(self, response: requests.Response, full_url: str, started: float) -> None:
+        """Read the body into ``response.content``; FetchError beyond the size cap,
+        _DeadlineExceeded past the total deadline (checked after every read, and each read
+        returns as soon as some bytes arrive, within the read timeout)."""
+        try:
+            announced = _content_length(response)
+            if announced > self.max_bytes:
+                raise FetchError(
+                    f"GET {full_url} refused: the body of {announced:,} bytes is larger than"
+                    f" the {self.max_bytes:,} bytes this client reads"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := _read_some(response):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(
+                        f"GET {full_url} refused: the body is more than the"
+                        f" {self.max_bytes:,} bytes this client reads"
+                    )
+                if time.monotonic() - started > self.deadline_s:
+                    raise _DeadlineExceeded(
+                        f"no whole answer within the {self.deadline_s:g} s deadline"
+                        f" ({size:,} bytes by then)"
+                    )
+                chunks.append(chunk)
+            response._content = b"".join(chunks)
+        finally:
+            response.close()
 
     def _retry_wait(
         self,
@@ -242,6 +291,30 @@ class PoliteClient:
 
 
 _CONNECT_FAILED = "could not connect"
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past PoliteClient.deadline_s; retried like a timeout."""
+
+
+def _content_length(response: requests.Response) -> int:
+    """The announced body size; 0 when absent or unreadable (then the size shows as read)."""
+    text = response.headers.get("Content-Length", "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _read_some(response: requests.Response) -> bytes:
+    """The next bytes of the body, as soon as any arrive (read1: one network read), decoded
+    from gzip or deflate if the server compressed them; b"" at the end."""
+    try:
+        data: bytes = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    return data
 
 
 def readable_url(url: str) -> str:
