@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+import time
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -117,9 +118,15 @@ class _Check:
         self.warnings.append(f"{self.where}: field {name}: {problem}; {outcome}")
 
 
+_today: list[tuple[int, int]] = [(-1, 0)]  # (day number, next year), refreshed once a day
+
+
 def max_year() -> int:
     """The latest plausible year of a paper: next year (preprints dated ahead of a new year)."""
-    return date.today().year + 1
+    day = int(time.time() // 86_400)  # far cheaper than date.today() for every record
+    if _today[0][0] != day:
+        _today[0] = (day, date.today().year + 1)
+    return _today[0][1]
 
 
 def _kind(value: object) -> str:
@@ -200,10 +207,8 @@ def _names(value: object, name: str, limit: int, item_limit: int, check: _Check)
     if len(value) > limit:
         check.warn(name, f"{len(value):,} entries, more than {limit:,}", "cut there")
         value = value[:limit]
-    if all(type(v) is str and len(v) <= item_limit for v in value) and not _CONTROL.search(
-        "".join(value)
-    ):
-        return value  # the common case, one scan
+    if _plain_list(value, item_limit):
+        return value  # the common case
     kept: list[str] = []
     for position, item in enumerate(value, start=1):
         if not isinstance(item, str):
@@ -215,6 +220,21 @@ def _names(value: object, name: str, limit: int, item_limit: int, check: _Check)
         elif text:
             kept.append(text)
     return kept
+
+
+def _plain_list(value: list[object], item_limit: int) -> bool:
+    """Non-empty texts within `item_limit` without control characters, in a few C-level scans."""
+    try:
+        joined = "\n".join(value)  # type: ignore[arg-type]  # TypeError: an item is no text
+    except TypeError:
+        return False
+    return (
+        (
+            not value or max(map(len, value)) <= item_limit  # type: ignore[arg-type]
+        )
+        and "" not in value
+        and not _CONTROL.search(joined)
+    )
 
 
 def _url(value: object, name: str, check: _Check) -> str | None:
@@ -238,6 +258,63 @@ def validate_record(record: PaperRecord, where: str) -> tuple[PaperRecord | None
     dropped. A record without a usable source, source id or title is skipped.
     """
     check = _Check(where)
+    plain_ids = _plain(record.source, MAX_ID) and _plain(record.source_id, MAX_ID)
+    if not (plain_ids and record.source.strip() and record.source_id.strip()):
+        return _check_source(record, check)
+    if not _plain(record.title, MAX_TITLE) or not record.title.strip():
+        title = _text(record.title, "title", MAX_TITLE, check, cut=True)
+        if not title or not title.strip():
+            if title is not None:
+                check.warn("title", "empty after removing control characters")
+            check.warnings[-1] = check.warnings[-1].removesuffix("dropped") + "record skipped"
+            return None, check.warnings
+        record.title = title
+    _check_texts(record, check)
+    _check_ids(record, check)
+    _check_dates(record, check)
+    for name in ("url", "pdf_url"):
+        if getattr(record, name) is not None:
+            setattr(record, name, _url(getattr(record, name), name, check))
+    record.authors = _names(record.authors, "authors", MAX_AUTHORS, MAX_AUTHOR_NAME, check)
+    record.categories = _names(record.categories, "categories", MAX_CATEGORIES, MAX_CATEGORY, check)
+    if record.families:
+        record.families = _names(record.families, "families", MAX_CATEGORIES, MAX_CATEGORY, check)
+    if type(record.curated) is not bool:
+        check.warn("curated", f"expected true or false, got {_shown(record.curated)}", "false")
+        record.curated = False
+    return record, check.warnings
+
+
+def _check_texts(record: PaperRecord, check: _Check) -> None:
+    """Abstract and optional texts: one scan of them all when they are plain (the common case),
+    else each is cleaned, cut or dropped."""
+    optional = [(n, getattr(record, n), limit) for n, limit in _OPTIONAL_TEXT.items()]
+    values = [record.abstract, *(v for _, v, _ in optional if v is not None)]
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # one is no text
+        joined = "\0"
+    if (
+        not _CONTROL.search(joined)
+        and len(record.abstract) <= MAX_ABSTRACT
+        and all(v is None or len(v) <= limit for _, v, limit in optional)
+    ):
+        return
+    if not _plain(record.abstract, MAX_ABSTRACT):
+        record.abstract = _text(record.abstract, "abstract", MAX_ABSTRACT, check, cut=True) or ""
+    for name, value, limit in optional:
+        if value is not None and not _plain(value, limit):
+            setattr(record, name, _text(value, name, limit, check, cut=False))
+
+
+def _plain(value: object, limit: int) -> bool:
+    """Text within `limit` and without control characters: nothing to clean."""
+    return type(value) is str and len(value) <= limit and not _CONTROL.search(value)
+
+
+def _check_source(record: PaperRecord, check: _Check) -> tuple[PaperRecord | None, list[str]]:
+    """The slow path for a source or source id that is not plain text: clean it, or skip the
+    record (they identify it)."""
     for name in ("source", "source_id"):
         value = _text(getattr(record, name), name, MAX_ID, check, cut=False)
         if not value or not value.strip():
@@ -246,34 +323,9 @@ def validate_record(record: PaperRecord, where: str) -> tuple[PaperRecord | None
             check.warnings[-1] = check.warnings[-1].removesuffix("dropped") + "record skipped"
             return None, check.warnings
         setattr(record, name, value)
-    title = _text(record.title, "title", MAX_TITLE, check, cut=True)
-    if not title or not title.strip():
-        if title is not None:
-            check.warn("title", "empty after removing control characters")
-        check.warnings[-1] = check.warnings[-1].removesuffix("dropped") + "record skipped"
-        return None, check.warnings
-    record.title = title
-    abstract = record.abstract
-    if type(abstract) is not str or len(abstract) > MAX_ABSTRACT or _CONTROL.search(abstract):
-        record.abstract = _text(abstract, "abstract", MAX_ABSTRACT, check, cut=True) or ""
-    _check_ids(record, check)
-    _check_dates(record, check)
-    for name, limit in _OPTIONAL_TEXT.items():
-        value = getattr(record, name)
-        if value is not None and (
-            type(value) is not str or len(value) > limit or _CONTROL.search(value)
-        ):
-            setattr(record, name, _text(value, name, limit, check, cut=False))
-    for name in ("url", "pdf_url"):
-        if getattr(record, name) is not None:
-            setattr(record, name, _url(getattr(record, name), name, check))
-    record.authors = _names(record.authors, "authors", MAX_AUTHORS, MAX_AUTHOR_NAME, check)
-    record.categories = _names(record.categories, "categories", MAX_CATEGORIES, MAX_CATEGORY, check)
-    record.families = _names(record.families, "families", MAX_CATEGORIES, MAX_CATEGORY, check)
-    if type(record.curated) is not bool:
-        check.warn("curated", f"expected true or false, got {_shown(record.curated)}", "false")
-        record.curated = False
-    return record, check.warnings
+    # Cleaned and usable: check the rest as any record.
+    checked, warnings = validate_record(record, check.where)
+    return checked, [*check.warnings, *warnings]
 
 
 def _check_ids(record: PaperRecord, check: _Check) -> None:
@@ -290,9 +342,20 @@ def _check_ids(record: PaperRecord, check: _Check) -> None:
 
 
 def _check_dates(record: PaperRecord, check: _Check) -> None:
-    if record.year is not None:
-        record.year = _year(record.year, check)
+    top = max_year()
+    year = record.year
+    if year is not None and not (type(year) is int and MIN_YEAR <= year <= top):
+        record.year = _year(year, check)
     for name in ("published", "updated"):
         value = getattr(record, name)
-        if value is not None:
+        if value is not None and not _plain_day(value, top):
             setattr(record, name, _day(value, name, check))
+
+
+def _plain_day(value: object, top: int) -> bool:
+    if type(value) is not str or not _ISO_DAY.fullmatch(value):
+        return False
+    try:
+        return MIN_YEAR <= date.fromisoformat(value).year <= top
+    except ValueError:
+        return False

@@ -18,6 +18,15 @@ PAGE_SIZE = 2000
 MAX_LINE_BYTES = 2_000_000
 
 
+def text_or_raw(value: Any, clean: Callable[[str], str | None]) -> Any:
+    """`clean(value)` for text (None if that leaves nothing); any other value as it is, for
+    tracker.record.validate_record to drop with a warning naming the field, where failing
+    here would lose the whole line."""
+    if isinstance(value, str):
+        return clean(value) or None
+    return value
+
+
 def first_object(head: str) -> dict[str, Any] | None:
     """The first JSON object of a JSON-lines head, if the head starts with one."""
     line = head.lstrip().split("\n", 1)[0]
