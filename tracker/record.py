@@ -151,6 +151,8 @@ def _text(value: object, name: str, limit: int, check: _Check, *, cut: bool) -> 
         check.warn(name, f"expected text, got {_kind(value)} {_shown(value)}")
         return None
     text = clean_control(value)
+    if text is not value:  # clean_control returns its argument when there is nothing to remove
+        check.warn(name, "control characters (NUL, escapes) removed", "kept")
     if len(text) > limit:
         if not cut:
             check.warn(name, f"{len(text):,} characters, more than {limit:,}")
