@@ -31,6 +31,15 @@ def trickle(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(0.2)
 
 
+def trickle_headers(handler: BaseHTTPRequestHandler) -> None:
+    # The headers themselves, a byte at a time: read inside requests, before any body.
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(1000):
+        handler.wfile.write(b"X")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
 def oversized(handler: BaseHTTPRequestHandler) -> None:
     body = b"y" * 3_000_000
     handler.send_response(200)
@@ -99,6 +108,16 @@ def test_a_trickling_server_hits_the_total_deadline(serve: Callable[[Handler], s
     elapsed = time.monotonic() - started
     assert elapsed < 4, f"took {elapsed:.1f} s"
     assert url in str(caught.value) and "1.5 s" in str(caught.value)
+
+
+def test_trickled_headers_hit_the_total_deadline(serve: Callable[[Handler], str]) -> None:
+    url = serve(trickle_headers)
+    started = time.monotonic()
+    with client(deadline_s=1.5) as http, pytest.raises(FetchError) as caught:
+        http.get(url)
+    elapsed = time.monotonic() - started
+    assert elapsed < 4, f"took {elapsed:.1f} s"
+    assert url in str(caught.value) and "1.5 s deadline" in str(caught.value)
 
 
 def test_an_oversized_body_is_cut_off(serve: Callable[[Handler], str]) -> None:

@@ -21,8 +21,10 @@ Sleep, monotonic clock, wall clock and the jitter source are injectable, so test
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -32,7 +34,10 @@ from types import TracebackType
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connection
+import urllib3.response
 
 from core import __version__
 from core.errors import FetchError
@@ -129,6 +134,7 @@ class PoliteClient:
         self.user_agent = user_agent
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
+        _watch_connections(self.session)
         self._sleep = sleep
         self._clock = clock
         self._wall = wall_clock
@@ -220,16 +226,26 @@ class PoliteClient:
             prepared = self.session.prepare_request(request)
             full_url = readable_url(prepared.url or url)
             started = time.monotonic()  # the real clock: deadlines are about real time
+            watch = _Watch.start(self.deadline_s)
             try:
                 # Streamed, and read whole here under the deadline and the cap, so a connection
                 # cut mid-body fails here too.
                 response = self.session.send(prepared, timeout=self.timeout, stream=True)
                 self._read_body(response, full_url, started)
             except _TRANSPORT_ERRORS as exc:
+                if watch.expired:  # the watchdog cut a request trickling its headers
+                    return None, _Attempt("timeout", self._deadline_missed()), full_url
                 return None, _describe_transport_error(exc), full_url
             except _DeadlineExceeded as exc:
                 return None, _Attempt("timeout", str(exc)), full_url
+            finally:
+                watch.stop()
+            if watch.expired:  # cut at the deadline, what was read may look like an answer
+                return None, _Attempt("timeout", self._deadline_missed()), full_url
             return response, None, full_url
+
+    def _deadline_missed(self) -> str:
+        return f"no whole answer within the {self.deadline_s:g} s deadline"
 
     def _read_body(self, response: requests.Response, full_url: str, started: float) -> None:
         """Read the body into ``response.content``; FetchError beyond the size cap,
@@ -252,10 +268,7 @@ class PoliteClient:
                         f" {self.max_bytes:,} bytes this client reads"
                     )
                 if time.monotonic() - started > self.deadline_s:
-                    raise _DeadlineExceeded(
-                        f"no whole answer within the {self.deadline_s:g} s deadline"
-                        f" ({size:,} bytes by then)"
-                    )
+                    raise _DeadlineExceeded(f"{self._deadline_missed()} ({size:,} bytes by then)")
                 chunks.append(chunk)
             response._content = b"".join(chunks)
         finally:
@@ -291,6 +304,82 @@ class PoliteClient:
 
 
 _CONNECT_FAILED = "could not connect"
+
+
+# -- the deadline's watchdog ------------------------------------------------------------------
+#
+# The body is read in small reads that check the deadline (PoliteClient._read_body), but the
+# status line and headers are read inside requests, where a server trickling them a byte at a
+# time is bounded by nothing. So each request also runs a timer that, at the deadline, shuts
+# down the socket of the connection its thread is reading from: the read fails at once.
+
+_current = threading.local()  # .watch: the _Watch of this thread's request in flight
+
+
+class _Watch:
+    """One request's deadline timer and the connection it reads from."""
+
+    def __init__(self) -> None:
+        self.connection: urllib3.connection.HTTPConnection | None = None
+        self.expired = False
+        self.timer: threading.Timer | None = None
+
+    @classmethod
+    def start(cls, seconds: float) -> _Watch:
+        watch = cls()
+        watch.timer = threading.Timer(seconds, watch.expire)
+        watch.timer.daemon = True
+        watch.timer.start()
+        _current.watch = watch
+        return watch
+
+    def expire(self) -> None:
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        _current.watch = None
+
+
+def _note_connection(connection: urllib3.connection.HTTPConnection) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.connection = connection
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _note_connection(self)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _note_connection(self)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def _watch_connections(session: requests.Session) -> None:
+    """Make the session's plain and TLS connections known to the deadline's watchdog."""
+    for adapter in session.adapters.values():
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            adapter.poolmanager.pool_classes_by_scheme = {
+                "http": _WatchedHTTPPool,
+                "https": _WatchedHTTPSPool,
+            }
 
 
 class _DeadlineExceeded(Exception):
