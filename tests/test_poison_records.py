@@ -341,3 +341,13 @@ def test_run_pages_validates_pages_of_any_parser(db: sqlite_utils.Database) -> N
     assert result.status == "ok", result.error
     assert stored(db) == 2
     assert any("n1" in w and "venue" in w for w in result.warnings)
+
+
+def test_warnings_of_a_run_are_capped(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    objs = [paper_line(n, venue=["bad"]) for n in range(1, 2501)]
+    result = import_file(db, write_jsonl(tmp_path / "many.jsonl", objs))
+    assert result.status == "ok" and stored(db) == 2500
+    assert len(result.warnings) == 1000 and result.more_warnings == 1500
+    assert "2500 warning(s)" in result.summary()
+    errors = json.loads(db.execute("SELECT errors FROM fetch_runs").fetchone()[0])
+    assert errors[-1] == "... and 1,500 more warning(s)"

@@ -26,6 +26,7 @@ from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
 ProgressFn = Callable[[str], None]
+MAX_WARNINGS = 1000  # kept with a run; more are counted
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunResult:
     counts: StoreCounts = field(default_factory=StoreCounts)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    more_warnings: int = 0  # warnings beyond MAX_WARNINGS, counted only
     notes: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     cursor: str | None = None
@@ -54,7 +56,8 @@ class RunResult:
                 + ")"
             )
         if self.warnings:
-            text += f"; {len(self.warnings)} warning(s): " + "; ".join(self.warnings[:3])
+            count = len(self.warnings) + self.more_warnings
+            text += f"; {count} warning(s): " + "; ".join(self.warnings[:3])
         if self.error:
             text += f"; FAILED: {self.error}"
         return text
@@ -110,7 +113,7 @@ def run_pages(
                     page_counts = store.add(page.records)
                     result.counts += page_counts
                     result.pages += 1
-                    result.warnings.extend(page.warnings)
+                    _add_warnings(result, page.warnings)
                     result.notes.update(page.notes)
                     if page.cursor is not None:
                         result.cursor = page.cursor
@@ -136,6 +139,14 @@ def run_pages(
     _index(db, result, progress)
     _finish(db, result)
     return result
+
+
+def _add_warnings(result: RunResult, warnings: list[str]) -> None:
+    """Keep the first MAX_WARNINGS warnings, count the rest: a file whose every line has a bad
+    field would otherwise rewrite an ever longer list with each page."""
+    room = max(0, MAX_WARNINGS - len(result.warnings))
+    result.warnings.extend(warnings[:room])
+    result.more_warnings += max(0, len(warnings) - room)
 
 
 def _origin(source: str, scope: str) -> str:
@@ -188,7 +199,8 @@ def _save(db: sqlite_utils.Database, result: RunResult) -> None:
 
 
 def _finish(db: sqlite_utils.Database, result: RunResult) -> None:
-    errors = [*result.warnings, *([result.error] if result.error else [])]
+    more = [f"... and {result.more_warnings:,} more warning(s)"] if result.more_warnings else []
+    errors = [*result.warnings, *more, *([result.error] if result.error else [])]
     with transaction(db):
         _save(db, result)
         db.execute(
