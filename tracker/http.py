@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import re
 import socket
 import threading
 import time
@@ -235,7 +236,7 @@ class PoliteClient:
             except _TRANSPORT_ERRORS as exc:
                 if watch.expired:  # the watchdog cut a request trickling its headers
                     return None, _Attempt("timeout", self._deadline_missed()), full_url
-                return None, _describe_transport_error(exc), full_url
+                return None, _describe_transport_error(exc, host), full_url
             except _DeadlineExceeded as exc:
                 return None, _Attempt("timeout", str(exc)), full_url
             finally:
@@ -415,12 +416,12 @@ def readable_url(url: str) -> str:
     return f"{unquote(base)}?{unquote_plus(parts.query)}"
 
 
-def _describe_transport_error(exc: Exception) -> _Attempt:
+def _describe_transport_error(exc: Exception, host: str = "") -> _Attempt:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
         reason, urllib3.exceptions.NewConnectionError
     ):
-        return _Attempt(_CONNECT_FAILED, f"could not connect ({_first_line(reason or exc)})")
+        return _Attempt(_CONNECT_FAILED, _connect_failure(reason or exc, host))
     if isinstance(exc, requests.exceptions.Timeout):
         return _Attempt("timeout", f"timed out ({type(exc).__name__})")
     if isinstance(
@@ -430,13 +431,32 @@ def _describe_transport_error(exc: Exception) -> _Attempt:
     return _Attempt("connection failed", f"connection failed or dropped ({_first_line(exc)})")
 
 
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^)\]]+)")
+
+
+def _connect_failure(exc: BaseException, host: str) -> str:
+    """Why no connection was made, in a few words (urllib3's text repeats the host and adds
+    the connection object's repr: a 300-character line for "offline")."""
+    text = str(exc)
+    where = host.split(":")[0] or "the server"
+    if isinstance(exc, urllib3.exceptions.NameResolutionError) or "resolve" in text.lower():
+        return f"cannot resolve {where} (no network or DNS?)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or "timed out" in text.lower():
+        return f"could not connect to {host or where} (timed out)"
+    if "refused" in text.lower():
+        return f"{host or where} refused the connection"
+    found = _ERRNO_TEXT.search(text)
+    return f"could not connect to {host or where} ({found.group(1) if found else _first_line(exc)})"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 
 
 def _attempts_suffix(attempts: list[_Attempt]) -> str:
-    if not attempts:
+    # Only when they differ: "failed after 2 attempts: <the reason>" says the rest.
+    if len({a.what for a in attempts}) < 2:
         return ""
     return f" (attempts: {', '.join(a.what for a in attempts)})"
 
