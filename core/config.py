@@ -31,6 +31,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "sources": {
         "timeout_seconds": 30.0,
         "retries": 4,
+        # The longest one request may take, however slowly a server trickles it, and the
+        # biggest answer read (see tracker.http).
+        "deadline_seconds": 300.0,
+        "max_response_mb": 100,
     },
     "interests": {
         "keywords": [],
@@ -73,6 +77,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("arxiv", "delay_seconds"): (0, 3600),
     ("sources", "timeout_seconds"): (0.1, 3600),
     ("sources", "retries"): (0, 20),
+    ("sources", "deadline_seconds"): (1, 86_400),
+    ("sources", "max_response_mb"): (1, 10_000),
     ("digest", "top_papers"): (1, 1000),
     ("smtp", "port"): (1, 65535),
     ("dashboard", "port"): (1, 65535),

@@ -71,10 +71,13 @@ def arxiv_window(
 
 
 def polite_client(settings: Settings) -> PoliteClient:
-    """One HTTP client per run: arXiv's 3 s spacing and the configured retries and timeout."""
+    """One HTTP client per run: arXiv's 3 s spacing and the configured retries, timeout,
+    deadline and size cap."""
     return PoliteClient(
         min_interval=float(settings.get("arxiv", "delay_seconds")),
         timeout=(10.0, float(settings.get("sources", "timeout_seconds"))),
+        deadline_s=float(settings.get("sources", "deadline_seconds")),
+        max_bytes=int(settings.get("sources", "max_response_mb")) * 1_000_000,
         policy=RetryPolicy(retries=int(settings.get("sources", "retries"))),
     )
 

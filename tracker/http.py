@@ -11,13 +11,21 @@ exponential backoff plus jitter on 429/500/502/503/504, timeouts and dropped con
 honouring Retry-After (delta seconds or an HTTP date) up to a cap. When the retries run out it
 raises FetchError with one line naming the URL, the last failure and every attempt.
 
+Timeouts bound each wait for the network, not a request: a server sending a byte every 0.5 s
+never trips a 60 s read timeout. So each body is streamed under a total deadline (a deadline
+miss counts as a timeout, and is retried like one) and a size cap (no source serves pages of
+100 MB; a bigger body is refused at once, not retried).
+
 Sleep, monotonic clock, wall clock and the jitter source are injectable, so tests run fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -27,7 +35,10 @@ from types import TracebackType
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connection
+import urllib3.response
 
 from core import __version__
 from core.errors import FetchError
@@ -38,6 +49,11 @@ CONTACT_URL = "https://github.com/dlradar/dlradar"  # placeholder until the proj
 USER_AGENT = f"dlradar/{__version__} (+{CONTACT_URL}; literature tracker)"
 # arXiv: "no more than one request every three seconds" (api/tou.md, Rate limits).
 ARXIV_MIN_INTERVAL_S = 3.0
+# The longest a request may take, headers and body, and the biggest body read: an OAI-PMH page
+# or a PMLR volume's BibTeX is a few MB; NeurIPS's biggest listings about 10.
+DEADLINE_S = 300.0
+MAX_BODY_BYTES = 100_000_000
+_CHUNK_BYTES = 65_536
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Failures of the transport itself: refused or dropped connection, body cut off, timeout.
 _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
@@ -101,6 +117,8 @@ class PoliteClient:
         *,
         min_interval: float = ARXIV_MIN_INTERVAL_S,
         timeout: float | tuple[float, float] = (10.0, 60.0),
+        deadline_s: float = DEADLINE_S,
+        max_bytes: int = MAX_BODY_BYTES,
         policy: RetryPolicy | None = None,
         user_agent: str = USER_AGENT,
         session: requests.Session | None = None,
@@ -111,10 +129,13 @@ class PoliteClient:
     ) -> None:
         self.min_interval = min_interval
         self.timeout = timeout
+        self.deadline_s = deadline_s
+        self.max_bytes = max_bytes
         self.policy = policy or RetryPolicy()
         self.user_agent = user_agent
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
+        _watch_connections(self.session)
         self._sleep = sleep
         self._clock = clock
         self._wall = wall_clock
@@ -205,12 +226,54 @@ class PoliteClient:
             request = requests.Request("GET", url, params=params, headers=dict(headers or {}))
             prepared = self.session.prepare_request(request)
             full_url = readable_url(prepared.url or url)
+            started = time.monotonic()  # the real clock: deadlines are about real time
+            watch = _Watch.start(self.deadline_s)
             try:
-                # Not streamed: the body is read here, so a connection cut mid-body fails here too.
-                response = self.session.send(prepared, timeout=self.timeout)
+                # Streamed, and read whole here under the deadline and the cap, so a connection
+                # cut mid-body fails here too.
+                response = self.session.send(prepared, timeout=self.timeout, stream=True)
+                self._read_body(response, full_url, started)
             except _TRANSPORT_ERRORS as exc:
-                return None, _describe_transport_error(exc), full_url
+                if watch.expired:  # the watchdog cut a request trickling its headers
+                    return None, _Attempt("timeout", self._deadline_missed()), full_url
+                return None, _describe_transport_error(exc, host), full_url
+            except _DeadlineExceeded as exc:
+                return None, _Attempt("timeout", str(exc)), full_url
+            finally:
+                watch.stop()
+            if watch.expired:  # cut at the deadline, what was read may look like an answer
+                return None, _Attempt("timeout", self._deadline_missed()), full_url
             return response, None, full_url
+
+    def _deadline_missed(self) -> str:
+        return f"no whole answer within the {self.deadline_s:g} s deadline"
+
+    def _read_body(self, response: requests.Response, full_url: str, started: float) -> None:
+        """Read the body into ``response.content``; FetchError beyond the size cap,
+        _DeadlineExceeded past the total deadline (checked after every read, and each read
+        returns as soon as some bytes arrive, within the read timeout)."""
+        try:
+            announced = _content_length(response)
+            if announced > self.max_bytes:
+                raise FetchError(
+                    f"GET {full_url} refused: the body of {announced:,} bytes is larger than"
+                    f" the {self.max_bytes:,} bytes this client reads"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := _read_some(response):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(
+                        f"GET {full_url} refused: the body is more than the"
+                        f" {self.max_bytes:,} bytes this client reads"
+                    )
+                if time.monotonic() - started > self.deadline_s:
+                    raise _DeadlineExceeded(f"{self._deadline_missed()} ({size:,} bytes by then)")
+                chunks.append(chunk)
+            response._content = b"".join(chunks)
+        finally:
+            response.close()
 
     def _retry_wait(
         self,
@@ -244,6 +307,106 @@ class PoliteClient:
 _CONNECT_FAILED = "could not connect"
 
 
+# -- the deadline's watchdog ------------------------------------------------------------------
+#
+# The body is read in small reads that check the deadline (PoliteClient._read_body), but the
+# status line and headers are read inside requests, where a server trickling them a byte at a
+# time is bounded by nothing. So each request also runs a timer that, at the deadline, shuts
+# down the socket of the connection its thread is reading from: the read fails at once.
+
+_current = threading.local()  # .watch: the _Watch of this thread's request in flight
+
+
+class _Watch:
+    """One request's deadline timer and the connection it reads from."""
+
+    def __init__(self) -> None:
+        self.connection: urllib3.connection.HTTPConnection | None = None
+        self.expired = False
+        self.timer: threading.Timer | None = None
+
+    @classmethod
+    def start(cls, seconds: float) -> _Watch:
+        watch = cls()
+        watch.timer = threading.Timer(seconds, watch.expire)
+        watch.timer.daemon = True
+        watch.timer.start()
+        _current.watch = watch
+        return watch
+
+    def expire(self) -> None:
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        _current.watch = None
+
+
+def _note_connection(connection: urllib3.connection.HTTPConnection) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.connection = connection
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _note_connection(self)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _note_connection(self)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def _watch_connections(session: requests.Session) -> None:
+    """Make the session's plain and TLS connections known to the deadline's watchdog."""
+    for adapter in session.adapters.values():
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            adapter.poolmanager.pool_classes_by_scheme = {
+                "http": _WatchedHTTPPool,
+                "https": _WatchedHTTPSPool,
+            }
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past PoliteClient.deadline_s; retried like a timeout."""
+
+
+def _content_length(response: requests.Response) -> int:
+    """The announced body size; 0 when absent or unreadable (then the size shows as read)."""
+    text = response.headers.get("Content-Length", "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _read_some(response: requests.Response) -> bytes:
+    """The next bytes of the body, as soon as any arrive (read1: one network read), decoded
+    from gzip or deflate if the server compressed them; b"" at the end."""
+    try:
+        data: bytes = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    return data
+
+
 def readable_url(url: str) -> str:
     """The URL with its query decoded, for messages: 'q=cat:cs.LG AND ...' not 'q=cat%3Acs.LG+AND'."""
     parts = urlsplit(url)
@@ -253,12 +416,12 @@ def readable_url(url: str) -> str:
     return f"{unquote(base)}?{unquote_plus(parts.query)}"
 
 
-def _describe_transport_error(exc: Exception) -> _Attempt:
+def _describe_transport_error(exc: Exception, host: str = "") -> _Attempt:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
         reason, urllib3.exceptions.NewConnectionError
     ):
-        return _Attempt(_CONNECT_FAILED, f"could not connect ({_first_line(reason or exc)})")
+        return _Attempt(_CONNECT_FAILED, _connect_failure(reason or exc, host))
     if isinstance(exc, requests.exceptions.Timeout):
         return _Attempt("timeout", f"timed out ({type(exc).__name__})")
     if isinstance(
@@ -268,13 +431,32 @@ def _describe_transport_error(exc: Exception) -> _Attempt:
     return _Attempt("connection failed", f"connection failed or dropped ({_first_line(exc)})")
 
 
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^)\]]+)")
+
+
+def _connect_failure(exc: BaseException, host: str) -> str:
+    """Why no connection was made, in a few words (urllib3's text repeats the host and adds
+    the connection object's repr: a 300-character line for "offline")."""
+    text = str(exc)
+    where = host.split(":")[0] or "the server"
+    if isinstance(exc, urllib3.exceptions.NameResolutionError) or "resolve" in text.lower():
+        return f"cannot resolve {where} (no network or DNS?)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or "timed out" in text.lower():
+        return f"could not connect to {host or where} (timed out)"
+    if "refused" in text.lower():
+        return f"{host or where} refused the connection"
+    found = _ERRNO_TEXT.search(text)
+    return f"could not connect to {host or where} ({found.group(1) if found else _first_line(exc)})"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 
 
 def _attempts_suffix(attempts: list[_Attempt]) -> str:
-    if not attempts:
+    # Only when they differ: "failed after 2 attempts: <the reason>" says the rest.
+    if len({a.what for a in attempts}) < 2:
         return ""
     return f" (attempts: {', '.join(a.what for a in attempts)})"
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,10 +24,12 @@ from core.bulk import paused_gc, young_collect
 from core.db import transaction, utc_now
 from core.errors import DlradarError
 from tracker import overview, search_index
+from tracker.record import PaperRecord, validate_record
 from tracker.sources.base import Page
 from tracker.store import PaperStore, StoreCounts
 
 ProgressFn = Callable[[str], None]
+MAX_WARNINGS = 1000  # kept with a run; more are counted
 
 
 @dataclass
@@ -40,6 +43,7 @@ class RunResult:
     counts: StoreCounts = field(default_factory=StoreCounts)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    more_warnings: int = 0  # warnings beyond MAX_WARNINGS, counted only
     notes: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     cursor: str | None = None
@@ -61,7 +65,8 @@ class RunResult:
         if self.tagged:
             text += f"; {self.tagged}"
         if self.warnings:
-            text += f"; {len(self.warnings)} warning(s): " + "; ".join(self.warnings[:3])
+            count = len(self.warnings) + self.more_warnings
+            text += f"; {count} warning(s): " + "; ".join(self.warnings[:3])
         if self.error:
             text += f"; FAILED: {self.error}"
         return text
@@ -150,11 +155,13 @@ def run_pages(
     try:
         with beside as indexer, paused_gc():
             for page in pages:
+                if not page.checked:
+                    _validate(page, _origin(source, scope), result.pages)
                 with transaction(db):
                     page_counts = store.add(page.records)
                     result.counts += page_counts
                     result.pages += 1
-                    result.warnings.extend(page.warnings)
+                    _add_warnings(result, page.warnings)
                     result.notes.update(page.notes)
                     if page.cursor is not None:
                         result.cursor = page.cursor
@@ -221,6 +228,35 @@ def _tag(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | No
     return stats.tagged
 
 
+def _add_warnings(result: RunResult, warnings: list[str]) -> None:
+    """Keep the first MAX_WARNINGS warnings, count the rest: a file whose every line has a bad
+    field would otherwise rewrite an ever longer list with each page."""
+    room = max(0, MAX_WARNINGS - len(result.warnings))
+    result.warnings.extend(warnings[:room])
+    result.more_warnings += max(0, len(warnings) - room)
+
+
+def _origin(source: str, scope: str) -> str:
+    """How warnings name where a record came from: the file's name, else the source's scope."""
+    if scope.startswith("file:"):
+        return Path(scope.removeprefix("file:")).name
+    return f"{source} {scope}"
+
+
+def _validate(page: Page, origin: str, page_number: int) -> None:
+    """Check every record against the record schema; unusable ones leave the page, warned."""
+    kept: list[PaperRecord] = []
+    for number, record in enumerate(page.records, start=1):
+        source_id = record.source_id if isinstance(record.source_id, str) else "?"
+        where = f"{origin} page {page_number + 1} entry {number} ({source_id[:80]})"
+        checked, warnings = validate_record(record, where)
+        page.warnings.extend(warnings)
+        if checked is not None:
+            kept.append(checked)
+    page.records = kept
+    page.checked = True
+
+
 def _index(db: sqlite_utils.Database, result: RunResult, progress: ProgressFn | None) -> None:
     """Make what this run stored searchable; a busy or broken index never fails the run (the
     queue keeps the papers, and the next search or run indexes them)."""
@@ -250,7 +286,8 @@ def _save(db: sqlite_utils.Database, result: RunResult) -> None:
 
 
 def _finish(db: sqlite_utils.Database, result: RunResult) -> None:
-    errors = [*result.warnings, *([result.error] if result.error else [])]
+    more = [f"... and {result.more_warnings:,} more warning(s)"] if result.more_warnings else []
+    errors = [*result.warnings, *more, *([result.error] if result.error else [])]
     with transaction(db):
         _save(db, result)
         db.execute(

@@ -198,7 +198,8 @@ def iso_date(value: object) -> str | None:
 
 
 def year_of(iso: str | None) -> int | None:
-    return int(iso[:4]) if iso else None
+    """The year of an ISO date; None for no date or one not starting with four digits."""
+    return int(iso[:4]) if iso and iso[:4].isdigit() else None
 
 
 def normalize_doi(doi: str | None) -> str | None:

@@ -87,9 +87,31 @@ def parse_xml(content: bytes, origin: str) -> Any:
         ) from None
 
 
+def element_text(element: Any) -> str | None:
+    """All the text of `element`: with resolve_entities=False an entity of the document's DTD
+    is a child node, and `.text` alone would silently lose whatever follows it. The entity is
+    kept as written (&name;), and unresolved_entities names it for a warning."""
+    if len(element) == 0:
+        text: str | None = element.text
+        return text
+    return "".join(element.itertext())
+
+
+def unresolved_entities(element: Any) -> list[str]:
+    """The entities (&name;) inside `element` that the safe parser left unresolved."""
+    return sorted({str(node.text) for node in element.iter(etree.Entity)})
+
+
+def entity_warning(element: Any, where: str) -> list[str]:
+    names = unresolved_entities(element)
+    if not names:
+        return []
+    return [f"{where}: unresolved XML entity {', '.join(names[:5])} kept as written"]
+
+
 def _text(element: Any, path: str) -> str | None:
     found = element.find(path, NS)
-    return found.text if found is not None and found.text is not None else None
+    return element_text(found) if found is not None else None
 
 
 def _int(element: Any, path: str) -> int:
@@ -117,6 +139,7 @@ def parse_feed(content: bytes, origin: str, status: int | None = None) -> ApiFee
     )
     for number, entry in enumerate(entries, start=1):
         record = entry_to_record(entry)
+        feed.warnings.extend(entity_warning(entry, f"{origin}: entry {number}"))
         if record is None:
             feed.warnings.append(f"{origin}: entry {number} has no arXiv id or title; skipped")
         else:

@@ -64,7 +64,11 @@ def read(path: Path) -> Iterator[Page]:
 
 def parse_feed(content: bytes, origin: str) -> Page:
     """Parse feed bytes with feedparser; never raises on a cut-off feed, only on a non-feed."""
-    parsed = feedparser.parse(content)
+    try:
+        parsed = feedparser.parse(content)
+    except (UnicodeError, LookupError, ValueError) as exc:
+        # feedparser trusts the declared encoding: a garbled name ('\xd5TF-8') fails decoding.
+        raise FormatError(f"{origin}: not a readable feed ({type(exc).__name__}: {exc})") from None
     xml_error = _xml_error(parsed)
     if not parsed.get("version") and not parsed.entries:
         raise FormatError(f"{origin}: not an arXiv announcement feed ({xml_error or 'no feed'})")

@@ -39,7 +39,7 @@ from tracker.normalize import (
     year_of,
 )
 from tracker.record import PaperRecord
-from tracker.sources.arxiv_api import is_xml, parse_xml
+from tracker.sources.arxiv_api import element_text, entity_warning, is_xml, parse_xml
 from tracker.sources.base import Page
 
 FORMAT = "arxiv-oai"
@@ -81,7 +81,7 @@ class OaiResponse:
 
 def _text(element: Any, path: str) -> str | None:
     found = element.find(path, NS)
-    return found.text if found is not None and found.text is not None else None
+    return element_text(found) if found is not None else None
 
 
 def parse_response(content: bytes, origin: str) -> OaiResponse:
@@ -105,6 +105,7 @@ def parse_response(content: bytes, origin: str) -> OaiResponse:
             response.deleted += 1
             continue
         metadata = record.find("oai:metadata/a:arXiv", NS)
+        response.warnings.extend(entity_warning(record, f"{origin}: record {number}"))
         converted = metadata_to_record(metadata) if metadata is not None else None
         if converted is None:
             identifier = _text(header, "oai:identifier") if header is not None else None

@@ -22,7 +22,7 @@ from tracker.normalize import (
 )
 from tracker.record import PaperRecord
 from tracker.sources.base import Page
-from tracker.sources.jsonl_common import first_object, read_lines
+from tracker.sources.jsonl_common import first_object, read_lines, text_or_raw
 
 FORMAT = "arxiv-snapshot"
 
@@ -32,9 +32,13 @@ def sniff(head: str) -> bool:
     return obj is not None and "id" in obj and ("versions" in obj or "authors_parsed" in obj)
 
 
-def _author_names(obj: dict[str, Any]) -> list[str]:
+def _author_names(obj: dict[str, Any]) -> Any:
     parsed = obj.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
+        if not all(
+            isinstance(parts, list) and all(type(p) is str for p in parts) for parts in parsed
+        ):
+            return [_joined(parts) if isinstance(parts, list) else parts for parts in parsed]
         # [last, first, suffix] -> "first last suffix"; entries may be short.
         joined = [
             " ".join([p for p in (*parts[1:2], *parts[:1], *parts[2:3]) if p]) for parts in parsed
@@ -42,36 +46,57 @@ def _author_names(obj: dict[str, Any]) -> list[str]:
         if not needs_cleaning("\0".join(joined)):  # one scan for the whole list
             return [name for name in map(str.strip, joined) if name]
         return [name for name in map(clean_title, joined) if name]
-    return split_authors(str(obj.get("authors") or ""))
+    authors = obj.get("authors")
+    return split_authors(authors) if isinstance(authors, str) else authors or []
+
+
+def _joined(parts: list[Any]) -> Any:
+    """One authors_parsed entry with items of other types than text: the text items in order;
+    an entry without any is passed on for validate_record to drop with a warning."""
+    texts = [p for p in (*parts[1:2], *parts[:1], *parts[2:3]) if isinstance(p, str) and p]
+    return clean_title(" ".join(texts)) if texts else parts
+
+
+def _version_number(entry: Any) -> int:
+    """1 for {"version": "v1"}; an absurd number is returned as read, and validate_record
+    drops it with a warning (arxiv_version), keeping the paper."""
+    text = str(entry.get("version", "v1") if isinstance(entry, dict) else "v1").lstrip("v")
+    return int(text) if text.isdigit() else 1
 
 
 def convert(obj: dict[str, Any]) -> PaperRecord | None:
-    arxiv_id, version = split_arxiv_id(str(obj.get("id") or ""))
-    title = clean_title(obj.get("title"))
+    """One snapshot line as a record; None without an id or a title. A value of the wrong type
+    in another field is passed on as it is: validate_record drops that field alone."""
+    raw_id = obj.get("id")
+    arxiv_id, version = split_arxiv_id(raw_id if isinstance(raw_id, str) else None)
+    raw_title = obj.get("title")
+    title = clean_title(raw_title if isinstance(raw_title, str) else None)
     if not arxiv_id or not title:
         return None
-    versions = obj.get("versions") or []
+    versions = obj.get("versions")
+    versions = versions if isinstance(versions, list) else []
     if versions:
-        version = max(int(str(v.get("version", "v1")).lstrip("v") or 1) for v in versions)
-    published = iso_date(versions[0].get("created")) if versions else None
-    categories = str(obj.get("categories") or "").split()
+        version = max(_version_number(v) for v in versions)
+    first = versions[0] if versions and isinstance(versions[0], dict) else {}
+    published = iso_date(first.get("created"))
+    categories = obj.get("categories")
     return PaperRecord(
         source=FORMAT,
         source_id=arxiv_id,
         title=title,
-        abstract=clean_text(obj.get("abstract")),
+        abstract=text_or_raw(obj.get("abstract"), clean_text) or "",
         authors=_author_names(obj),
         arxiv_id=arxiv_id,
         arxiv_version=version,
-        doi=normalize_doi(obj.get("doi")),
+        doi=text_or_raw(obj.get("doi"), normalize_doi),
         venue="arXiv",
         year=year_of(published),
         published=published,
-        updated=iso_date(obj.get("update_date")),
-        categories=categories,
-        comment=clean_text(obj.get("comments")) or None,
-        journal_ref=clean_text(obj.get("journal-ref")) or None,
-        license=obj.get("license") or None,
+        updated=text_or_raw(obj.get("update_date"), iso_date),
+        categories=categories.split() if isinstance(categories, str) else categories or [],
+        comment=text_or_raw(obj.get("comments"), clean_text),
+        journal_ref=text_or_raw(obj.get("journal-ref"), clean_text),
+        license=obj.get("license") or None,  # a non-text license is dropped by validate_record
     )
 
 

@@ -32,6 +32,9 @@ class Page:
     warnings: list[str] = field(default_factory=list)
     # Free-form facts for the run summary, e.g. {"empty_reason": "no announcements on weekends"}.
     notes: dict[str, str] = field(default_factory=dict)
+    # Whether the parser already passed each record through tracker.record.validate_record
+    # (naming its line); else the store's caller does, naming the entry.
+    checked: bool = False
 
 
 class FileSource(Protocol):

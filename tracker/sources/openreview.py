@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
-from tracker.normalize import clean_author, clean_text, clean_title
+from tracker.normalize import clean_author, clean_text, clean_title, year_of
 from tracker.record import PaperRecord
 from tracker.sources.base import Page, resume_position
 
@@ -60,7 +60,12 @@ def _value(raw: Any) -> Any:
 def _iso_from_ms(value: Any) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         return None
-    return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        # Beyond any calendar (pdate: 1e300): kept as written, so validate_record drops the
+        # date with a warning naming it instead of the note vanishing silently.
+        return f"{value!r} ms"
 
 
 def _venue_and_year(venue_id: str) -> tuple[str | None, int | None]:
@@ -89,7 +94,7 @@ def record_from_note(note: dict[str, Any], default_venue_id: str | None = None) 
         or _iso_from_ms(note.get("cdate"))
     )
     if year is None and published:
-        year = int(published[:4])
+        year = year_of(published)
     authors_raw = _value(content.get("authors"))
     authors = [clean_author(str(a)) for a in authors_raw] if isinstance(authors_raw, list) else []
     forum = note.get("forum") if isinstance(note.get("forum"), str) else note_id

@@ -4,7 +4,10 @@ Three kinds of files, one parser each, all read offline by ``read`` and the firs
 ``fetch``:
 
 * a volume's BibTeX, ``https://proceedings.mlr.press/v{N}/assets/bib/bibliography.bib``
-  (``@InProceedings{pmlr-v202-abbas23a, title = {...}, author = {Last, First and ...}, ...}``);
+  (``@InProceedings{pmlr-v202-abbas23a, title = {...}, author = {Last, First and ...}, ...}``),
+  or the source BibTeX the volume's repository keeps (``mlresearch/v{N}/*.bib``): an
+  ``@Proceedings`` entry with the volume number, booktitle and year, then papers keyed by their
+  short PMLR ids (``@InProceedings{aamand24a, ...}``, no ``url``), with abstract and OpenReview id;
 * a per-paper record of the volume's repository ``mlresearch/v{N}`` (``_posts/*.md``): YAML
   front matter with ``layout: inproceedings``, ``author: [{given, family}]``, ``openreview``...;
 * a volume's ``_config.yml`` (``layout: proceedings``): volume metadata without papers, read as
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +68,15 @@ _PMLR_HINT = re.compile(
     re.MULTILINE,
 )
 _BIB_PMLR = re.compile(r"@inproceedings\s*\{\s*pmlr-v\d+-", re.IGNORECASE)
+# A volume repository's source BibTeX opens with the volume's @Proceedings entry.
+_BIB_VOLUME = re.compile(r"@proceedings\s*\{[^@]*\bvolume\s*=", re.IGNORECASE | re.DOTALL)
+_SHORT_ID = re.compile(r"[a-z][a-z0-9-]*\d\d[a-z]?", re.IGNORECASE)
 _BIB_INPROCEEDINGS = re.compile(r"@inproceedings\s*\{", re.IGNORECASE)
 
 
 def sniff(head: str) -> bool:
     """PMLR BibTeX (pmlr-v keys or the PMLR series) or PMLR YAML front matter."""
-    if _BIB_PMLR.search(head):
+    if _BIB_PMLR.search(head) or _BIB_VOLUME.search(head):
         return True
     if _BIB_INPROCEEDINGS.search(head) and "Proceedings of Machine Learning Research" in head:
         return True
@@ -121,8 +128,32 @@ def _journal_ref(container: str | None, volume: int, pages: str | None, year: in
     return ", ".join(parts)
 
 
-def record_from_bib(entry: BibEntry, base_url: str = BASE_URL) -> PaperRecord:
-    """One @InProceedings entry of a PMLR volume BibTeX; ValueError names what is missing."""
+@dataclass(frozen=True)
+class Volume:
+    """What a source BibTeX's @Proceedings entry says of its volume."""
+
+    number: int
+    booktitle: str | None
+    year: int | None
+
+
+def volume_of(entries: list[BibEntry]) -> Volume | None:
+    """The volume described by the file's @Proceedings entry (source BibTeX), if any."""
+    for entry in entries:
+        if entry.entry_type == "proceedings":
+            number = _int_or_none(entry.get("volume"))
+            if number is not None and 0 < number < 100_000:
+                return Volume(number, entry.get("booktitle"), _int_or_none(entry.get("year")))
+    return None
+
+
+def record_from_bib(
+    entry: BibEntry, base_url: str = BASE_URL, volume_entry: Volume | None = None
+) -> PaperRecord:
+    """One @InProceedings entry of a PMLR volume BibTeX; ValueError names what is missing.
+
+    In a source BibTeX (`volume_entry` given) a paper's key is its short PMLR id and the volume,
+    booktitle and year come from the file's @Proceedings entry."""
     volume: int | None = None
     paper_id: str | None = None
     match = _PMLR_KEY.fullmatch(entry.key)
@@ -133,13 +164,22 @@ def record_from_bib(entry: BibEntry, base_url: str = BASE_URL) -> PaperRecord:
         if url_match:
             volume, paper_id = int(url_match.group(1)), url_match.group(2)
     volume = volume or _int_or_none(entry.get("volume"))
+    if paper_id is None and volume_entry is not None and _SHORT_ID.fullmatch(entry.key):
+        volume, paper_id = volume or volume_entry.number, entry.key
     if volume is None or paper_id is None:
-        raise ValueError(f"entry {entry.key!r} has neither a pmlr-v<N>-<id> key nor a PMLR url")
+        raise ValueError(
+            f"entry {entry.key!r} has neither a pmlr-v<N>-<id> key nor a PMLR url"
+            + ("" if volume_entry else " (and the file has no @Proceedings entry with a volume)")
+        )
     title = clean_title(entry.get("title"))
     if not title:
         raise ValueError(f"entry {entry.key!r} has no title")
-    booktitle = entry.get("booktitle")
-    year = _ICML_YEAR_OF_VOLUME.get(volume) or _int_or_none(entry.get("year"))
+    booktitle = entry.get("booktitle") or (volume_entry.booktitle if volume_entry else None)
+    year = (
+        _ICML_YEAR_OF_VOLUME.get(volume)
+        or _int_or_none(entry.get("year"))
+        or (volume_entry.year if volume_entry else None)
+    )
     base = base_url.rstrip("/")
     return PaperRecord(
         source=FORMAT,
@@ -243,12 +283,35 @@ def _volume_note(data: dict[str, Any]) -> str:
     )
 
 
+class _ScalarAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases of lists and mappings.
+
+    Nested aliases of collections expand exponentially: a 523-byte "billion laughs" title
+    became 2.3 GB when read as text. PMLR's own files alias only scalars (a volume's start
+    date, repeated in its list of dates), which cost no more than their text.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            node = self.anchors.get(event.anchor)
+            if node is not None and not isinstance(node, yaml.ScalarNode):
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"found alias *{event.anchor} of a list or mapping; such YAML aliases are"
+                    " refused (they can expand without bound)",
+                    event.start_mark,
+                )
+        return super().compose_node(parent, index)
+
+
 def parse_front_matter(text: str, origin: str) -> dict[str, Any]:
     """The YAML front matter (or a whole YAML file) of ``text`` as a mapping; FormatError if not."""
     match = _FRONT_MATTER.match(text)
     block = match.group(1) if match else text
     try:
-        data = yaml.safe_load(block)
+        data = yaml.load(block, Loader=_ScalarAliasLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FormatError(f"{origin}: invalid YAML front matter ({first})") from exc
@@ -291,10 +354,11 @@ def bib_records(
         if parsed.problems:
             what += f" ({parsed.problems[0]})"
         raise FormatError(f"{origin}: {what}; not a PMLR volume BibTeX")
+    volume = volume_of(parsed.entries)
     results: list[PaperRecord | str] = []
     for entry in papers:
         try:
-            results.append(record_from_bib(entry, base_url))
+            results.append(record_from_bib(entry, base_url, volume))
         except ValueError as exc:
             results.append(f"{origin} line {entry.line}: {exc}; skipped")
     return results, [f"{origin}: {p}" for p in parsed.problems]
