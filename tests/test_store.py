@@ -329,3 +329,33 @@ def test_a_deleted_index_is_rebuilt_from_the_database(
     search_index.forget(db)
     assert count_papers(db, PaperFilter(search="model")) == 50
     assert search_index.backlog(db) == 0
+
+
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_same_arxiv_id_from_two_sources_is_one_paper_even_with_a_revised_title(
+    db: sqlite_utils.Database, one_batch: bool
+) -> None:
+    # The title key differs (a revised title) and the first author too: only the arXiv id ties
+    # the two records together, so this fails if `_match` stops matching on it.
+    api = preprint(title="Attention Is All You Need", authors=["Ashish Vaswani"])
+    feed = preprint(
+        source="arxiv-feed",
+        source_id="oai:arXiv.org:1706.03762v6",
+        title="Transformers: Attention Alone Suffices for Sequence Transduction",
+        authors=["Noam Shazeer", "Ashish Vaswani"],
+        arxiv_version=6,
+    )
+    if one_batch:
+        assert _add(db, api, feed) == (2, 1, 0)
+    else:
+        assert _add(db, api) == (1, 1, 0)
+        assert _add(db, feed) == (1, 0, 1)
+    assert db["papers"].count == 1
+    rows = sorted(db.execute("SELECT source, source_id, paper_id FROM paper_sources").fetchall())
+    (paper_id,) = db.execute("SELECT id FROM papers").fetchone()
+    assert rows == [
+        ("arxiv-api", "1706.03762", paper_id),
+        ("arxiv-feed", "oai:arXiv.org:1706.03762v6", paper_id),
+    ]
+    paper = get_paper(db, "1706.03762")
+    assert sorted(paper["sources"]) == ["arxiv-api", "arxiv-feed"]
