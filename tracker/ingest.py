@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
@@ -102,15 +102,20 @@ def run_pages(
     try:
         with beside as indexer, paused_gc():
             for page in pages:
+                # The run as it stands once this page is in; `result` becomes it only after the
+                # commit, so a page rolled back by an exception is not counted when the run ends.
+                staged = replace(
+                    result,
+                    counts=replace(result.counts),
+                    pages=result.pages + 1,
+                    warnings=[*result.warnings, *page.warnings],
+                    notes={**result.notes, **page.notes},
+                    cursor=result.cursor if page.cursor is None else page.cursor,
+                )
                 with transaction(db):
-                    page_counts = store.add(page.records)
-                    result.counts += page_counts
-                    result.pages += 1
-                    result.warnings.extend(page.warnings)
-                    result.notes.update(page.notes)
-                    if page.cursor is not None:
-                        result.cursor = page.cursor
-                    _save(db, result)
+                    staged.counts += store.add(page.records)
+                    _save(db, staged)
+                result = staged
                 young_collect()
                 if progress:
                     progress(
