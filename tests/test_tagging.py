@@ -292,7 +292,7 @@ def test_to_json_has_exactly_the_design_shape() -> None:
     taxonomy = load_taxonomy()
     (term,) = [t for t in taxonomy.terms if t.label.lower() == "graph attention network"]
     weight = dict(term.votes)["gnn"]
-    expected = min(1.0, weight * taxonomy.scoring.title_factor)
+    expected = min(0.99, weight * taxonomy.scoring.title_factor)  # one mention never reaches 1
     assert expected == 0.9  # the rules as they stand: a change here is a change on purpose
     assert data == {
         "families": ["gnn"],
