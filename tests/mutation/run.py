@@ -9,12 +9,14 @@ keeps a run feasible on a small machine. Not part of `make test`: a full run tak
     python tests/mutation/run.py stats config    # some groups
     python tests/mutation/run.py --list          # the groups, their modules and tests
     python tests/mutation/run.py --scores        # the scores of the last runs, without running
+    python tests/mutation/run.py --fresh stats   # forget the cached verdicts first
 
 Every group runs in its own working directory, mutants/<group>/ (git-ignored): symlinks to the
 packages, tests, scripts and ../shared, and a pyproject.toml whose [tool.mutmut] is the
 repository's plus the group's `only_mutate` and test selection. mutmut copies the packages into
 mutants/<group>/mutants/ and mutates them there; the source tree is never touched. A re-run
-reuses mutmut's cache and only tests what changed.
+reuses mutmut's cache: killed mutants of unchanged functions stay killed, and every survivor
+is tested again (mutmut does not notice that a test changed).
 
 The score of a module is detected / (mutants - equivalent - skipped), where detected counts the
 killed ones and those that time out (an endless loop is caught too). tests/mutation/equivalent.md
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -50,7 +53,7 @@ class Group:
 GROUPS: dict[str, Group] = {
     "stats": Group(
         ("bench/stats.py",),
-        ("tests/test_bench_harness.py",),
+        ("tests/test_bench_stats.py", "tests/test_bench_harness.py"),
         "latency statistics: percentiles, spread, throughput",
     ),
     "config": Group(
@@ -139,8 +142,26 @@ def prepare(name: str, group: Group) -> Path:
     return work
 
 
-def run(name: str, group: Group, max_children: int) -> int:
+def recheck_survivors(name: str, group: Group) -> None:
+    """Forget the verdicts of survivors: mutmut caches per mutated function and does not see
+    that a test changed, so a survivor is tested again on every run (kills stay cached)."""
+    for module in group.modules:
+        meta = WORK / name / "mutants" / f"{module}.meta"
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for mutant, code in codes.items():
+            if code is not None and code not in KILLED | TIMEOUT:
+                codes[mutant] = None
+        meta.write_text(json.dumps(data, indent=4))
+
+
+def run(name: str, group: Group, max_children: int, fresh: bool) -> int:
     work = prepare(name, group)
+    if fresh:
+        shutil.rmtree(work / "mutants", ignore_errors=True)
+    recheck_survivors(name, group)
     print(f"== {name}: {group.what}", flush=True)
     print(f"   mutating {', '.join(group.modules)}; tests {' '.join(group.tests)}", flush=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -214,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
     parser.add_argument("--scores", action="store_true", help="print the last scores only")
     parser.add_argument(
+        "--fresh", action="store_true", help="forget every cached verdict of the groups first"
+    )
+    parser.add_argument(
         "--max-children", type=int, default=1, help="parallel mutant runs (default 1)"
     )
     args = parser.parse_args(argv)
@@ -228,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     failed = []
     for name, group in chosen.items():
-        if not args.scores and run(name, group, args.max_children) != 0:
+        if not args.scores and run(name, group, args.max_children, args.fresh) != 0:
             failed.append(name)
     print("\nmutation scores (detected / mutants that count):")
     for name, group in chosen.items():
