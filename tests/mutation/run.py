@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "mutants"
 EQUIVALENT = Path(__file__).with_name("equivalent.md")
-LINKED = ("core", "tracker", "bench", "dashboard", "dlradar", "scripts", "tests")
+LINKED = ("core", "tracker", "bench", "dashboard", "dlradar", "scripts", "tests", "README.md")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,12 @@ GROUPS: dict[str, Group] = {
     ),
     "config": Group(
         ("core/config.py",),
-        ("tests/test_config_validation.py", "tests/test_fetch_politeness.py", "tests/test_cli.py"),
+        (
+            "tests/test_config.py",
+            "tests/test_config_validation.py",
+            "tests/test_fetch_politeness.py",
+            "tests/test_cli.py",
+        ),
         "configuration defaults, ranges and precedence",
     ),
     "dedup": Group(
@@ -122,7 +127,7 @@ def prepare(name: str, group: Group) -> Path:
     for link, target in links.items():
         path = work / link
         if not path.is_symlink():
-            path.symlink_to(target, target_is_directory=True)
+            path.symlink_to(target, target_is_directory=target.is_dir())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     base = project["tool"]["mutmut"]
     pytest_ini = project["tool"]["pytest"]["ini_options"]
@@ -190,8 +195,8 @@ class Score:
         return self.total - self.equivalent - self.skipped - self.unchecked
 
     def line(self) -> str:
-        if not self.total:
-            return f"{self.module:32} not run yet"
+        if not self.total or self.unchecked == self.total:
+            return f"{self.module:32} not run yet ({self.total} mutants)"
         percent = 100.0 * self.detected / self.counted if self.counted else 100.0
         text = (
             f"{self.module:32} {percent:5.1f}%  {self.detected}/{self.counted} detected"
@@ -229,11 +234,25 @@ def scores(name: str, group: Group) -> list[Score]:
     return out
 
 
+def diff(name: str, mutant: str) -> str:
+    """The changed lines of one mutant (`mutmut show`), indented."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=WORK / name,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    changed = [ln for ln in shown.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    return "\n".join(f"          {ln}" for ln in changed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("groups", nargs="*", help=f"default: all ({', '.join(GROUPS)})")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
     parser.add_argument("--scores", action="store_true", help="print the last scores only")
+    parser.add_argument("--diffs", action="store_true", help="show each survivor's change")
     parser.add_argument(
         "--fresh", action="store_true", help="forget every cached verdict of the groups first"
     )
@@ -260,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {score.line()}")
             for survivor in score.survivors:
                 print(f"      survived: {survivor}")
+                if args.diffs:
+                    print(diff(name, survivor.split()[0]))
     if failed:
         print(f"mutmut failed for: {', '.join(failed)}", file=sys.stderr)
         return 1
