@@ -200,6 +200,7 @@ def test_the_smtp_password_comes_from_the_environment_only(
     settings = load_settings()
     assert settings.secret("smtp", "password") is None
     assert settings.secret("smtp", "user") is None  # not a secret: never read from the env
+    assert settings.secret("arxiv", "days") is None  # a section without secrets
     row = {"setting": "smtp.password", "value": "(not set)", "origin": "env DLRADAR_SMTP_PASSWORD"}
     assert settings.rows()[-1] == row
     monkeypatch.setenv("DLRADAR_SMTP_PASSWORD", "hunter2")
