@@ -574,3 +574,71 @@ def test_a_changed_title_queues_the_paper_for_the_index_again(db: sqlite_utils.D
     assert queued == [1, 1]
     _add(db, preprint(source="arxiv-oai", source_id="o2"))  # lower rank: no text change
     assert [r[0] for r in db.execute("SELECT paper_id FROM search_queue")] == [1, 1]
+
+
+def test_a_title_seen_earlier_in_the_same_batch_is_matched(db: sqlite_utils.Database) -> None:
+    batch = [
+        _bare("neurips", "n1", "Specific Enough Title for Matching"),
+        _bare("pmlr", "p1", "Specific enough title for matching"),
+    ]
+    assert _add(db, *batch) == (2, 1, 0)
+    assert db["papers"].count == 1 and db["paper_sources"].count == 2
+
+
+def test_an_update_without_new_text_is_not_queued_for_the_index(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())
+    assert _add(db, preprint(source="arxiv-oai", source_id="o", categories=["q-bio.NC"])) == (
+        1,
+        0,
+        1,
+    )
+    assert [r[0] for r in db.execute("SELECT paper_id FROM search_queue")] == [1]
+
+
+def test_the_title_key_follows_the_winning_record_and_its_authors(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())  # key: "...|vaswani"
+    # A lower-ranked record with other authors leaves the key alone.
+    _add(db, preprint(source="arxiv-feed", source_id="f", authors=["Someone Else"]))
+    assert _row(db)["title_key"] == "attention is all you need|vaswani"
+    # A winning record without authors keeps the stored authors in the key.
+    _add(db, proceedings(authors=[], arxiv_id="1706.03762"))
+    assert _row(db)["title_key"] == "attention is all you need|vaswani"
+    # A winning record with authors brings its first author's surname.
+    _add(db, proceedings(source="pmlr", source_id="p", authors=["Noam Shazeer"],
+                         arxiv_id="1706.03762"))  # fmt: skip
+    assert _row(db)["title_key"] == "attention is all you need|shazeer"
+
+
+def test_empty_texts_never_replace_and_are_filled(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(venue=""))
+    assert _row(db)["venue"] == ""
+    _add(db, preprint(source="arxiv-feed", source_id="f", venue="arXiv"))  # lower rank fills ""
+    assert _row(db)["venue"] == "arXiv"
+    _add(db, proceedings(venue="", arxiv_id="1706.03762"))  # a winner's "" changes nothing
+    assert _row(db)["venue"] == "arXiv"
+
+
+def test_a_first_version_number_is_recorded(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(arxiv_version=None))
+    _add(db, preprint(source="arxiv-feed", source_id="f", arxiv_version=1))
+    assert _row(db)["arxiv_version"] == 1
+
+
+def test_a_proceedings_page_link_is_kept_when_the_arxiv_id_arrives(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, proceedings())
+    _add(db, preprint())
+    row = _row(db)
+    assert row["url"] == proceedings().url and row["arxiv_id"] == "1706.03762"
+
+
+def test_chunks_cover_every_value_once() -> None:
+    from tracker.store import _chunks
+
+    assert list(_chunks(list("abcde"), 2)) == [["a", "b"], ["c", "d"], ["e"]]
+    assert list(_chunks([], 2)) == []
