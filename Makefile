@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit dashboard clean
+.PHONY: install run test lint typecheck unit dashboard mutation clean
 
 install: $(STAMP)
 
@@ -30,8 +30,13 @@ unit: install
 
 test: lint typecheck unit
 
+# Mutation testing of the contract modules (slow: not part of `make test`); GROUPS="stats config"
+# runs some groups only. Scores per module; survivors by name (tests/mutation/run.py).
+mutation: install
+	$(BIN)/python tests/mutation/run.py $(GROUPS)
+
 dashboard: install
 	$(BIN)/dlradar dashboard
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache mutants

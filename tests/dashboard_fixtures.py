@@ -23,6 +23,8 @@ from bench.stats import LatencyStats
 from dlradar.database import open_db
 from tracker.importer import import_file
 from tracker.landmarks import load_into
+from tracker.tagging import TAGGER_VERSION
+from tracker.tagging.store import tag_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -48,11 +50,12 @@ def require_shared() -> Path:
 
 
 def _tag(db: sqlite_utils.Database) -> None:
-    try:
-        from tracker.tagging.store import tag_papers
-    except ImportError:
-        return
-    tag_papers(db, workers=1)
+    """Tag every paper; an untagged fixture would let the family pages pass on empty charts."""
+    stats = tag_papers(db, workers=1)
+    tagged = db.execute(
+        "SELECT COUNT(DISTINCT paper_id) FROM paper_families WHERE tagger = ?", [TAGGER_VERSION]
+    ).fetchone()[0]
+    assert stats.tagged > 0 and tagged > 0, f"the tagger tagged no fixture paper ({stats})"
 
 
 def build_real(path: Path) -> Path:

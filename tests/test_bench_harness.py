@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,7 @@ import torch
 
 from bench import store
 from bench.compare import compare_rows, judge
-from bench.environment import capture_environment, environment_differences
+from bench.environment import REPO_ROOT, capture_environment, environment_differences, git_commit
 from bench.peak import measure_peak, peak_for_threads
 from bench.report import BenchReport, flatten, unflatten
 from bench.stats import LatencyStats, percentile, throughput_per_s
@@ -245,8 +249,41 @@ def test_environment_records_hardware_versions_threads_and_load() -> None:
     assert {"onnxruntime", "onnx", "transformers"} <= set(env["versions"])
     assert env["torch_threads"]["intra"] == torch.get_num_threads()
     assert env["gpu"] is None or "name" in env["gpu"]
-    assert env["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", env["git_commit"])
+    assert env["git_commit"] == _head(REPO_ROOT)  # inside a checkout: its HEAD, never None
     assert "CPUExecutionProvider" in env["ort_providers"]
+
+
+def _head(repo: Path) -> str | None:
+    """HEAD as git itself says it, or None where git says there is none."""
+    if shutil.which("git") is None:
+        return None
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_git_commit_is_the_checkouts_head_and_none_outside_one(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        assert git_commit(REPO_ROOT) is None
+        return
+    head = _head(REPO_ROOT)
+    if (REPO_ROOT / ".git").exists():
+        assert head is not None and re.fullmatch(r"[0-9a-f]{40}", head)
+    assert git_commit(REPO_ROOT) == head
+    assert git_commit(tmp_path) is None  # not a checkout
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    # A fresh repository: no commit yet is None; after one, its hash.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True, env=env)
+    assert git_commit(repo) is None
+    (repo / "f").write_text("x")
+    subprocess.run([*git, "add", "f"], check=True, env=env)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True, env=env)
+    assert git_commit(repo) == _head(repo)
+    assert git_commit(repo) is not None
 
 
 def test_peak_on_tiny_sizes_is_stored_and_read_back(db: Any) -> None:

@@ -80,8 +80,23 @@ def test_papers_jsonl_has_the_contract_fields(
         assert paper["sources"] == ["jsonl"]
     result = runner.invoke(cli, ["papers", "--db", db, "--limit", "0", "--format", "csv"])
     assert len(result.output.splitlines()) > 1118  # header + rows (abstract-free columns)
-    for fmt in ("table", "json"):
-        assert runner.invoke(cli, ["papers", "--db", db, "--format", fmt]).exit_code == 0
+    # json: the same papers as jsonl, in the same order, with the same fields.
+    result = runner.invoke(cli, ["papers", "--db", db, "--format", "json", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == lines
+    # table: a header of the listing's columns, a rule, then one line per paper, in order.
+    result = runner.invoke(
+        cli, ["papers", "--db", db, "--format", "table", "--limit", "3"], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, result.output
+    header, rule, *body = result.output.splitlines()
+    assert header.split() == ["id", "published", "venue", "families", "title", "authors"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert len(body) == 3
+    for line, paper in zip(body, lines, strict=True):
+        assert line.split()[:2] == [str(paper["id"]), paper["published"]]
+        assert paper["title"][:30] in line
+        assert paper["authors"][0] in line
 
 
 def test_failures_exit_1_with_one_line_and_usage_errors_exit_2(

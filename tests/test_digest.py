@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import lxml.etree
+import lxml.html
 import pytest
 import sqlite_utils
 from bs4 import BeautifulSoup
@@ -187,7 +189,19 @@ def test_the_json_notes_are_null_unless_they_apply(
     for data in (busy, empty):  # every renderer still reads both shapes
         for output in (render_markdown(data), render_text(data), render_html(data)):
             assert "None" not in output
-        render_feed_summary(data)
+    # The Atom entry's HTML fragment: the counts, then the featured titles (in order) or the note.
+    busy_summary = lxml.html.fragment_fromstring(render_feed_summary(busy), create_parent="div")
+    assert [li.text_content() for li in busy_summary.iter("li")] == [
+        p["title"] for p in busy["papers"]
+    ]
+    assert [a.get("href") for a in busy_summary.iter("a")] == [p["url"] for p in busy["papers"]]
+    paragraphs = [p.text_content() for p in busy_summary.iter("p")]
+    assert paragraphs[0].startswith(f"{busy['counts']['papers']} papers published 2025-08-18")
+    assert paragraphs[-1] == busy["benchmarks"]["note"]
+    assert "None" not in busy_summary.text_content()
+    empty_summary = lxml.html.fragment_fromstring(render_feed_summary(empty), create_parent="div")
+    assert list(empty_summary.iter("li")) == [] and list(empty_summary.iter("ol")) == []
+    assert [p.text_content() for p in empty_summary.iter("p")][1] == empty["nothing_new"]
 
     settings.override("digest", "top_papers", 0)
     write_digest(w34, settings, week=WEEK, force=True)
@@ -320,6 +334,53 @@ def test_hostile_paper_text_is_escaped_everywhere(workdir: Path, settings: Setti
     titles = [e.findtext(f"{atom}title") for e in family_feed.iter(f"{atom}entry")]
     assert HOSTILE_TITLE in titles  # stored and shown as text, not markup
     db.conn.close()
+
+
+def test_atom_raw_xml_keeps_hostile_titles_as_exact_text(workdir: Path, settings: Settings) -> None:
+    """On the raw bytes, not through feedparser (which sanitises what it reads): every title is
+    the hostile text exactly, and no <script> element exists, in the XML or in the HTML content."""
+    from dashboard.digest.feeds import refresh_feeds
+
+    db = open_db(workdir / "dlradar.db")
+    _add_hostile_papers(db)
+    write_digest(db, settings, week=WEEK)
+    refresh_feeds(db, settings)
+    db.conn.close()
+    atom = "{http://www.w3.org/2005/Atom}"
+
+    def no_script(root: lxml.etree._Element, where: str) -> None:
+        tags = {str(e.tag).split("}")[-1].lower() for e in root.iter() if isinstance(e.tag, str)}
+        assert not tags & {"script", "img", "iframe"}, (where, tags)
+
+    digest_feed = (workdir / "data/digests/feed.atom").read_bytes()
+    root = lxml.etree.fromstring(digest_feed)
+    no_script(root, "digest feed")
+    (content,) = root.iter(f"{atom}content")
+    assert content.get("type") == "html"
+    fragment = lxml.html.fragment_fromstring(content.text, create_parent="div")
+    no_script(fragment, "digest feed content")
+    items = [li.text_content() for li in fragment.iter("li")]
+    assert HOSTILE_TITLE in items  # the fragment shows the title as text, exactly
+    assert "![img](https://evil.example/x.png) **bold** `code` | cell ]]> Transformer" in items
+    assert all(a.get("href", "").startswith("https://") for a in fragment.iter("a"))
+
+    paper_feeds = sorted((workdir / "data/feeds").glob("*.atom"))
+    assert paper_feeds
+    seen = False
+    for path in paper_feeds:
+        root = lxml.etree.fromstring(path.read_bytes())
+        no_script(root, path.name)
+        for entry in root.iter(f"{atom}entry"):
+            title = entry.find(f"{atom}title")
+            assert title is not None and title.get("type") == "text" and len(title) == 0
+            if title.text == HOSTILE_TITLE:
+                seen = True
+                names = [n.text for n in entry.iter(f"{atom}name")]
+                assert names[0] == HOSTILE_AUTHOR
+                assert [link.get("href") for link in entry.iter(f"{atom}link")] == [
+                    "https://example.org/a.pdf?x=1&y=%3C2%3E"  # javascript: is dropped
+                ]
+    assert seen
 
 
 def test_cli_help_and_bad_week(workdir: Path) -> None:

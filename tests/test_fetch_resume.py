@@ -25,7 +25,8 @@ def test_failed_page_then_resume_without_duplicates(
     api = real / "arxiv_api"
     page0 = api / "arxivpy_fixture__q_testing_s0_m10_bc5a6c384fe9.body.xml"
     page1 = api / "arxivpy_fixture__q_testing_s10_m10_34e56e15aaac.body.xml"
-    recorded_server.route("/api/query", Reply.file(page0), query={"start": "0"})
+    # Page 0 is served as often as it is asked: a re-fetched first page must be seen as such.
+    recorded_server.route("/api/query", Reply.file(page0), query={"start": "0"}, repeat_last=True)
     recorded_server.route("/api/query", [Reply(status=503)] * 3, query={"start": "10"})
     options = {
         "start": "2025-01-01",
@@ -41,11 +42,16 @@ def test_failed_page_then_resume_without_duplicates(
     assert (first.counts.new, db["papers"].count) == (10, 10)
     assert list_runs(db)[0]["cursor"] == first.cursor
 
+    assert [r.query["start"] for r in recorded_server.requests] == ["0", "10", "10", "10"]
+    before = len(recorded_server.requests)
     recorded_server.route("/api/query", Reply.file(page1), query={"start": "10"})
     second = fetch_source(db, "arxiv", settings, options={**options, "client": _client()})
     assert second.status == "ok"
-    assert second.counts.new == 10
-    assert recorded_server.requests[-1].query["start"] == "10"  # resumed, page 0 not asked again
+    # Resumed: page 0 is not asked again (a re-fetched page 0 would be read, though not new).
+    assert [r.query["start"] for r in recorded_server.requests[before:]] == ["10"]
+    assert (second.counts.seen, second.counts.new, second.counts.updated) == (10, 10, 0)
+    assert second.pages == 1
+    assert recorded_server.unmatched == []
     assert db["papers"].count == 20
     assert list_runs(db)[0]["params"]["resumed_from"] == first.cursor
 

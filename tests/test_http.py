@@ -7,41 +7,12 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
+from fake_clock import FakeTime, SpacingRecorder, fake_client
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
 from core import __version__
 from core.errors import FetchError
 from tracker.http import CONTACT_URL, PoliteClient, RetryPolicy, parse_retry_after
-
-
-class FakeTime:
-    """Monotonic and wall clocks that only move when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.wall = 1_800_000_000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.wall += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-    def wall_clock(self) -> float:
-        return self.wall
-
-
-def fake_client(fake: FakeTime, **kw: object) -> PoliteClient:
-    return PoliteClient(
-        sleep=fake.sleep,
-        clock=fake.clock,
-        wall_clock=fake.wall_clock,
-        rand=lambda: 0.0,
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 def test_user_agent_names_dlradar_version_and_contact(recorded_server: RecordedServer) -> None:
@@ -53,18 +24,35 @@ def test_user_agent_names_dlradar_version_and_contact(recorded_server: RecordedS
     assert CONTACT_URL in agent
 
 
-def test_minimum_interval_between_requests_is_honoured(recorded_server: RecordedServer) -> None:
+@pytest.mark.parametrize(("request_seconds", "expected_sleeps"), [(0.0, 0.4), (0.1, 0.3)])
+def test_minimum_interval_between_requests_is_honoured(
+    recorded_server: RecordedServer, request_seconds: float, expected_sleeps: float
+) -> None:
+    # On a fake clock: request starts on one host are spaced by exactly the interval, whatever
+    # the path, and the time a request took counts towards it.
     interval = 0.4
     recorded_server.route("/a", Reply.text("a"), repeat_last=True)
     recorded_server.route("/b", Reply.text("b"), repeat_last=True)
-    with PoliteClient(min_interval=interval) as client:
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake, request_seconds=request_seconds)
+    with recorder.attach(fake_client(fake, min_interval=interval)) as client:
         for path in ["/a", "/b", "/a", "/b"]:
             client.get(recorded_server.url_for(path))
-    gaps = recorded_server.intervals()
-    assert len(gaps) == 3
-    # Measured on the server: request starts are spaced by the interval (minus scheduling noise).
-    assert min(gaps) >= interval - 0.05, gaps
-    assert len(client.waits) == 3
+    assert len(recorded_server.requests) == 4
+    assert recorder.gaps() == pytest.approx([interval] * 3)
+    assert fake.sleeps == pytest.approx([expected_sleeps] * 3)
+    assert client.waits == fake.sleeps
+
+
+def test_no_pause_when_the_interval_has_already_passed(recorded_server: RecordedServer) -> None:
+    recorded_server.route("/a", Reply.text("a"), repeat_last=True)
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake, request_seconds=5.0)  # slower than the 3 s interval
+    client = recorder.attach(fake_client(fake))
+    for _ in range(3):
+        client.get(recorded_server.url_for("/a"))
+    assert fake.sleeps == []
+    assert recorder.gaps() == [5.0, 5.0]
 
 
 def test_default_interval_is_three_seconds_even_after_a_shorter_backoff(
@@ -83,11 +71,14 @@ def test_429_with_retry_after_seconds_waits_then_succeeds(recorded_server: Recor
     recorded_server.route(
         "/q", [Reply(status=429, headers={"Retry-After": "1"}), Reply.text("done")]
     )
-    with PoliteClient(min_interval=0.05) as client:
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake)
+    with recorder.attach(fake_client(fake, min_interval=0.05)) as client:
         assert client.get(recorded_server.url_for("/q")).text == "done"
-    assert client.waits[0] == 1.0
-    (gap,) = recorded_server.intervals()
-    assert gap >= 0.95
+    assert fake.sleeps == [1.0]  # the server's Retry-After, which covers the interval too
+    assert client.waits == [1.0]
+    assert recorder.gaps() == [1.0]
+    assert [r.path for r in recorded_server.requests] == ["/q", "/q"]
 
 
 def test_retry_after_http_date_is_honoured(recorded_server: RecordedServer) -> None:

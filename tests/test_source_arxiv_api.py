@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeTime, SpacingRecorder, fake_client
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
 from core.errors import FetchError, FormatError
@@ -202,9 +203,11 @@ def client(min_interval: float = 0.0, **kw: object) -> PoliteClient:
 def test_paging_across_two_pages_with_cursors(recorded_server: RecordedServer) -> None:
     recorded_server.route("/api/query", Reply.file(need(Q0)), query={"start": "0"})
     recorded_server.route("/api/query", Reply.file(Q10), query={"start": "10"})
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake)
     pages = list(
         arxiv_api.fetch(
-            client=client(0.2),
+            client=recorder.attach(fake_client(fake, min_interval=0.2)),
             base_url=recorded_server.url_for("/api/query"),
             page_size=10,
             max_results=20,
@@ -225,7 +228,8 @@ def test_paging_across_two_pages_with_cursors(recorded_server: RecordedServer) -
     assert [r.query["start"] for r in (first, second)] == ["0", "10"]
     assert first.query["max_results"] == "10"
     assert first.headers["User-Agent"].startswith("dlradar/")
-    assert min(recorded_server.intervals()) >= 0.15  # 0.2 s configured, minus scheduling noise
+    assert recorder.gaps() == pytest.approx([0.2])  # the configured interval, on the fake clock
+    assert fake.sleeps == pytest.approx([0.2])
 
 
 def test_an_empty_page_mid_results_is_asked_again(recorded_server: RecordedServer) -> None:
@@ -305,20 +309,15 @@ def test_http_400_error_feed_becomes_a_clear_error(recorded_server: RecordedServ
 def test_429_retry_after_is_honoured_and_3_s_kept_by_default(
     recorded_server: RecordedServer,
 ) -> None:
-    sleeps: list[float] = []
-    clock = [0.0]
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock[0] += seconds
-
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake)
     recorded_server.route(
         "/api/query",
         [Reply(status=429, headers={"Retry-After": "30"}), Reply.file(need(Q0))],
         query={"start": "0"},
     )
     recorded_server.route("/api/query", Reply.file(Q10), query={"start": "10"})
-    polite = PoliteClient(sleep=sleep, clock=lambda: clock[0])  # default 3 s interval
+    polite = recorder.attach(fake_client(fake))  # default 3 s interval
     pages = list(
         arxiv_api.fetch(
             client=polite,
@@ -330,7 +329,8 @@ def test_429_retry_after_is_honoured_and_3_s_kept_by_default(
         )
     )
     assert [len(p.records) for p in pages] == [10, 10]
-    assert sleeps == [30.0, 3.0]  # Retry-After, then the 3 s interval before page 2
+    assert fake.sleeps == [30.0, 3.0]  # Retry-After, then the 3 s interval before page 2
+    assert recorder.gaps() == [30.0, 3.0]
 
 
 def test_503_exhausted_after_a_stored_page(recorded_server: RecordedServer) -> None:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeTime, SpacingRecorder, fake_client
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
 from core.errors import FormatError
@@ -136,7 +137,9 @@ def test_sniff() -> None:
 
 def test_fetch_builds_the_url_and_stores_each_day_once(recorded_server: RecordedServer) -> None:
     recorded_server.route("/atom/cs.AI+cs.LG", Reply.file(need(TRUNCATED)), repeat_last=True)
-    polite = PoliteClient(min_interval=0.1)
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake)
+    polite = recorder.attach(fake_client(fake, min_interval=0.1))
     base = recorded_server.url_for("/atom")
     (page,) = arxiv_feed.fetch(client=polite, base_url=base, categories=["cs.AI", "cs.LG"])
     assert len(page.records) == 86 and len(page.warnings) == 1
@@ -150,7 +153,9 @@ def test_fetch_builds_the_url_and_stores_each_day_once(recorded_server: Recorded
     )
     assert again.records == [] and "already stored" in again.notes["empty"]
     assert all(r.headers["User-Agent"].startswith("dlradar/") for r in recorded_server.requests)
-    assert min(recorded_server.intervals()) >= 0.05  # 0.1 s configured, minus scheduling noise
+    assert len(recorded_server.requests) == 2
+    assert recorder.gaps() == pytest.approx([0.1])  # the configured interval, on the fake clock
+    assert fake.sleeps == pytest.approx([0.1])
 
 
 def test_fetch_survives_a_connection_dropped_mid_body(recorded_server: RecordedServer) -> None:

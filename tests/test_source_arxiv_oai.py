@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeTime, SpacingRecorder, fake_client
 from recorded_server import RecordedServer, Reply, recorded_server_fixture  # noqa: F401
 
 from core.errors import FormatError
@@ -119,9 +120,11 @@ def harvest_routes(server: RecordedServer) -> None:
 
 def test_harvest_follows_the_resumption_token(recorded_server: RecordedServer) -> None:
     harvest_routes(recorded_server)
+    fake = FakeTime()
+    recorder = SpacingRecorder(fake)
     pages = list(
         arxiv_oai.fetch(
-            client=PoliteClient(min_interval=0.1),
+            client=recorder.attach(fake_client(fake, min_interval=0.1)),
             base_url=recorded_server.url_for("/oai"),
             set_spec="cs:cs:LG",
             from_date=date(2025, 5, 26),
@@ -146,7 +149,8 @@ def test_harvest_follows_the_resumption_token(recorded_server: RecordedServer) -
     assert (cursors[1].token, cursors[1].done, cursors[1].next_from) == (None, True, "2025-06-02")
     assert pages[1].notes["deleted"] == "1"
     assert first.headers["User-Agent"].startswith("dlradar/")
-    assert min(recorded_server.intervals()) >= 0.05  # 0.1 s configured, minus scheduling noise
+    assert recorder.gaps() == pytest.approx([0.1])  # the configured interval, on the fake clock
+    assert fake.sleeps == pytest.approx([0.1])
 
 
 def test_killed_harvest_resumes_at_its_token(recorded_server: RecordedServer) -> None:

@@ -12,7 +12,7 @@ from dlradar.database import SCHEMAS
 from tracker import query, search_index
 from tracker.query import PaperFilter, count_papers, find_papers, get_paper, search_note
 from tracker.record import PaperRecord
-from tracker.store import PaperStore
+from tracker.store import PaperStore, StoreCounts
 
 
 def _add(db: sqlite_utils.Database, *records: PaperRecord) -> tuple[int, int, int]:
@@ -329,3 +329,316 @@ def test_a_deleted_index_is_rebuilt_from_the_database(
     search_index.forget(db)
     assert count_papers(db, PaperFilter(search="model")) == 50
     assert search_index.backlog(db) == 0
+
+
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_same_arxiv_id_from_two_sources_is_one_paper_even_with_a_revised_title(
+    db: sqlite_utils.Database, one_batch: bool
+) -> None:
+    # The title key differs (a revised title) and the first author too: only the arXiv id ties
+    # the two records together, so this fails if `_match` stops matching on it.
+    api = preprint(title="Attention Is All You Need", authors=["Ashish Vaswani"])
+    feed = preprint(
+        source="arxiv-feed",
+        source_id="oai:arXiv.org:1706.03762v6",
+        title="Transformers: Attention Alone Suffices for Sequence Transduction",
+        authors=["Noam Shazeer", "Ashish Vaswani"],
+        arxiv_version=6,
+    )
+    if one_batch:
+        assert _add(db, api, feed) == (2, 1, 0)
+    else:
+        assert _add(db, api) == (1, 1, 0)
+        assert _add(db, feed) == (1, 0, 1)
+    assert db["papers"].count == 1
+    rows = sorted(db.execute("SELECT source, source_id, paper_id FROM paper_sources").fetchall())
+    (paper_id,) = db.execute("SELECT id FROM papers").fetchone()
+    assert rows == [
+        ("arxiv-api", "1706.03762", paper_id),
+        ("arxiv-feed", "oai:arXiv.org:1706.03762v6", paper_id),
+    ]
+    paper = get_paper(db, "1706.03762")
+    assert sorted(paper["sources"]) == ["arxiv-api", "arxiv-feed"]
+
+
+# --- contracts the mutation run (tests/mutation, group dedup) showed unguarded -----------------
+
+
+def _bare(source: str, source_id: str, title: str, author: str = "Ada Lovelace") -> PaperRecord:
+    """A record with no identifier: only its source id or its title key can match it."""
+    return PaperRecord(source=source, source_id=source_id, title=title, authors=[author])
+
+
+def test_a_source_record_seen_again_with_a_corrected_title_is_the_same_paper(
+    db: sqlite_utils.Database,
+) -> None:
+    assert _add(db, _bare("neurips", "abc123", "Deep Residual Lerning for Images")) == (1, 1, 0)
+    corrected = _bare("neurips", "abc123", "Deep Residual Learning for Image Recognition", "K. He")
+    assert _add(db, corrected) == (1, 0, 1)
+    assert db["papers"].count == 1
+    (title,) = db.execute("SELECT title FROM papers").fetchone()
+    assert title == "Deep Residual Learning for Image Recognition"
+    # Within one batch too: the second record of a source id joins the first.
+    both = [_bare("pmlr", "v1", "A first title of some length"), _bare("pmlr", "v1", "Renamed")]
+    assert _add(db, *both) == (2, 1, 0)
+    assert db["papers"].count == 2
+
+
+def test_a_bare_title_match_needs_twelve_characters_before_the_author(
+    db: sqlite_utils.Database,
+) -> None:
+    # "abcdefghijkl|lovelace": 12 characters, specific enough; 11 are not.
+    _add(db, _bare("neurips", "a", "Abcdefghijkl"), _bare("neurips", "b", "Abcdefghijk"))
+    assert _add(db, _bare("pmlr", "c", "abcdefghijkl"), _bare("pmlr", "d", "abcdefghijk")) == (
+        2,
+        1,
+        1,
+    )
+    rows = db.execute(
+        "SELECT p.title_key, COUNT(*) FROM paper_sources s JOIN papers p ON p.id = s.paper_id"
+        " GROUP BY p.id ORDER BY p.id"
+    ).fetchall()
+    assert rows == [
+        ("abcdefghijkl|lovelace", 2),
+        ("abcdefghijk|lovelace", 1),
+        ("abcdefghijk|lovelace", 1),
+    ]
+
+
+def test_empty_identifiers_are_stored_as_none_and_never_match(db: sqlite_utils.Database) -> None:
+    one = PaperRecord(source="jsonl", source_id="1", title="A first paper about things", doi="")
+    two = PaperRecord(
+        source="jsonl", source_id="2", title="A second paper, quite other", doi="", arxiv_id=""
+    )
+    assert _add(db, one, two) == (2, 2, 0)
+    ids = db.execute("SELECT arxiv_id, doi, openreview_id FROM papers").fetchall()
+    assert ids == [(None, None, None), (None, None, None)]
+
+
+def test_counts_add_up() -> None:
+    counts = StoreCounts(seen=1, new=2, updated=3)
+    counts += StoreCounts(seen=10, new=20, updated=30)
+    assert (counts.seen, counts.new, counts.updated) == (11, 22, 33)
+
+
+def test_categories_are_kept_once_in_order_and_blank_ones_dropped(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint(categories=["cs.LG", "", "cs.LG", "cs.CV"]))
+    assert get_paper(db, "1706.03762")["categories"] == ["cs.LG", "cs.CV"]
+    _add(db, preprint(source="arxiv-feed", source_id="x", categories=["stat.ML", "cs.CV", ""]))
+    assert get_paper(db, "1706.03762")["categories"] == ["cs.LG", "cs.CV", "stat.ML"]
+
+
+def test_more_records_than_one_lookup_query_holds(db: sqlite_utils.Database) -> None:
+    # Lookups go in chunks of bound parameters: every chunk must be asked.
+    records = [
+        PaperRecord(
+            source="jsonl",
+            source_id=f"s{i}",
+            title=f"Paper number {i} on a topic",
+            authors=[f"Author {i}"],
+            arxiv_id=f"2401.{i:05d}",
+        )
+        for i in range(1000)
+    ]
+    assert _add(db, *records) == (1000, 1000, 0)
+    assert _add(db, *records) == (1000, 0, 0)
+    # Found by arXiv id alone (other source ids), beyond the first chunk too.
+    again = [
+        PaperRecord(source="arxiv-api", source_id=r.arxiv_id or "", title=r.title + " v2",
+                    authors=["Someone Else"], arxiv_id=r.arxiv_id)
+        for r in records
+    ]  # fmt: skip
+    assert _add(db, *again) == (1000, 0, 1000)
+    assert db["papers"].count == 1000
+
+
+def test_a_new_arxiv_paper_gets_its_urls_and_an_empty_abstract(db: sqlite_utils.Database) -> None:
+    _add(db, PaperRecord(source="jsonl", source_id="u", title="No links given here at all",
+                         arxiv_id="2401.00001"))  # fmt: skip
+    row = db.execute("SELECT url, pdf_url, abstract FROM papers").fetchone()
+    assert tuple(row) == (
+        "https://arxiv.org/abs/2401.00001",
+        "https://arxiv.org/pdf/2401.00001",
+        "",
+    )
+    # A given pdf link is kept; a given page link means no arXiv default for either.
+    _add(db, PaperRecord(source="jsonl", source_id="v", title="Only a pdf link was given",
+                         arxiv_id="2401.00002", pdf_url="https://example.org/p.pdf"))  # fmt: skip
+    _add(db, PaperRecord(source="jsonl", source_id="w", title="Only a page link was given",
+                         arxiv_id="2401.00003", url="https://example.org/page"))  # fmt: skip
+    _add(db, PaperRecord(source="jsonl", source_id="x", title="Neither arXiv nor any link"))
+    rows = db.execute("SELECT url, pdf_url FROM papers ORDER BY id").fetchall()[1:]
+    assert [tuple(r) for r in rows] == [
+        ("https://arxiv.org/abs/2401.00002", "https://example.org/p.pdf"),
+        ("https://example.org/page", None),
+        (None, None),
+    ]
+
+
+def test_ids_are_consecutive(db: sqlite_utils.Database) -> None:
+    _add(db, _bare("jsonl", "1", "The first of three papers"))
+    _add(db, _bare("jsonl", "2", "The second of three papers"),
+         _bare("jsonl", "3", "The third of three papers"))  # fmt: skip
+    assert [r[0] for r in db.execute("SELECT id FROM papers ORDER BY id")] == [1, 2, 3]
+
+
+def test_curated_families_replace_the_taggers_with_catalogue_evidence(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())
+    (paper_id,) = db.execute("SELECT id FROM papers").fetchone()
+    with transaction(db):
+        db.execute(
+            "INSERT INTO paper_families VALUES (?, 'rnn', 0.7, '[\"recurrent\"]', 'rules-2')",
+            [paper_id],
+        )
+        PaperStore(db).set_curated_families(paper_id, ["transformer"])
+    rows = db.execute("SELECT family, confidence, evidence, tagger FROM paper_families").fetchall()
+    assert [tuple(r) for r in rows] == [("transformer", 1.0, '["landmark catalogue"]', "curated")]
+
+
+def _row(db: sqlite_utils.Database, paper_id: int = 1) -> dict[str, object]:
+    cursor = db.execute("SELECT * FROM papers WHERE id = ?", [paper_id])
+    columns = [d[0] for d in cursor.description]
+    return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def test_merge_precedence_field_by_field(db: sqlite_utils.Database) -> None:
+    # The proceedings first: no identifier, no abstract, no categories.
+    _add(db, proceedings(url=None, comment=None))
+    # The preprint (ranked lower) fills what is missing and claims its arXiv id; its title,
+    # venue and authors do not replace the proceedings'.
+    assert _add(db, preprint(comment="15 pages", arxiv_version=2, published="2017-06-12")) == (
+        1,
+        0,
+        1,
+    )
+    row = _row(db)
+    assert row["arxiv_id"] == "1706.03762" and row["arxiv_version"] == 2
+    assert (row["title"], row["venue"], row["year"]) == (
+        "Attention is All you Need",
+        "NeurIPS",
+        2017,
+    )
+    assert row["abstract"].startswith("The dominant sequence")
+    assert (row["comment"], row["primary_category"]) == ("15 pages", "cs.CL")
+    assert (row["url"], row["pdf_url"]) == (
+        "https://arxiv.org/abs/1706.03762",
+        "https://arxiv.org/pdf/1706.03762",
+    )  # the arXiv pages once an arXiv id is known and no page was
+    assert row["published"] == "2017-06-12"  # earlier than the proceedings' date
+    assert row["rank"] == 40 and row["curated"] == 0
+    paper = get_paper(db, 1)
+    assert paper["authors"] == ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
+    assert paper["categories"] == ["cs.CL", "cs.LG"]
+    # An older version, a later date and another primary category change nothing of those.
+    _add(db, preprint(source="arxiv-oai", source_id="o", arxiv_version=1,
+                      published="2017-07-01", categories=["stat.ML"]))  # fmt: skip
+    row = _row(db)
+    assert (row["arxiv_version"], row["published"], row["primary_category"]) == (
+        2,
+        "2017-06-12",
+        "cs.CL",
+    )
+    assert get_paper(db, 1)["categories"] == ["cs.CL", "cs.LG", "stat.ML"]
+    # The same rank wins ties: a second proceedings record renames, and the curated catalogue
+    # (ranked higher) replaces the comment but never the primary category.
+    _add(db, proceedings(source="pmlr", source_id="p", title="Attention Is All You Need!",
+                         authors=["A. Vaswani"]))  # fmt: skip
+    assert _row(db)["title"] == "Attention Is All You Need!"
+    assert get_paper(db, 1)["authors"] == ["A. Vaswani"]
+    _add(db, preprint(source="catalogue", source_id="c", curated=True, comment="landmark",
+                      categories=["cs.LG"], stage="transformers", arxiv_version=3))  # fmt: skip
+    row = _row(db)
+    assert (row["curated"], row["comment"], row["primary_category"]) == (1, "landmark", "cs.CL")
+    assert (row["stage"], row["arxiv_version"], row["rank"]) == ("transformers", 3, 50)
+    # A record that brings nothing new only touches last_seen.
+    before = _row(db)
+    assert _add(db, preprint(source="arxiv-oai", source_id="o", arxiv_version=1,
+                             published="2017-07-01", categories=["stat.ML"])) == (1, 0, 0)  # fmt: skip
+    after = _row(db)
+    assert {k: v for k, v in after.items() if k != "last_seen"} == {
+        k: v for k, v in before.items() if k != "last_seen"
+    }
+
+
+def test_a_changed_title_queues_the_paper_for_the_index_again(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(title="Attention Is All You Need"))
+    _add(db, proceedings(title="Attention Suffices Entirely", authors=["Ashish Vaswani"],
+                         source_id="n2", url=None, arxiv_id="1706.03762"))  # fmt: skip
+    assert db["papers"].count == 1
+    # The title changed: the paper is queued for the index again (once per change).
+    queued = [r[0] for r in db.execute("SELECT paper_id FROM search_queue ORDER BY seq")]
+    assert queued == [1, 1]
+    _add(db, preprint(source="arxiv-oai", source_id="o2"))  # lower rank: no text change
+    assert [r[0] for r in db.execute("SELECT paper_id FROM search_queue")] == [1, 1]
+
+
+def test_a_title_seen_earlier_in_the_same_batch_is_matched(db: sqlite_utils.Database) -> None:
+    batch = [
+        _bare("neurips", "n1", "Specific Enough Title for Matching"),
+        _bare("pmlr", "p1", "Specific enough title for matching"),
+    ]
+    assert _add(db, *batch) == (2, 1, 0)
+    assert db["papers"].count == 1 and db["paper_sources"].count == 2
+
+
+def test_an_update_without_new_text_is_not_queued_for_the_index(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())
+    assert _add(db, preprint(source="arxiv-oai", source_id="o", categories=["q-bio.NC"])) == (
+        1,
+        0,
+        1,
+    )
+    assert [r[0] for r in db.execute("SELECT paper_id FROM search_queue")] == [1]
+
+
+def test_the_title_key_follows_the_winning_record_and_its_authors(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, preprint())  # key: "...|vaswani"
+    # A lower-ranked record with other authors leaves the key alone.
+    _add(db, preprint(source="arxiv-feed", source_id="f", authors=["Someone Else"]))
+    assert _row(db)["title_key"] == "attention is all you need|vaswani"
+    # A winning record without authors keeps the stored authors in the key.
+    _add(db, proceedings(authors=[], arxiv_id="1706.03762"))
+    assert _row(db)["title_key"] == "attention is all you need|vaswani"
+    # A winning record with authors brings its first author's surname.
+    _add(db, proceedings(source="pmlr", source_id="p", authors=["Noam Shazeer"],
+                         arxiv_id="1706.03762"))  # fmt: skip
+    assert _row(db)["title_key"] == "attention is all you need|shazeer"
+
+
+def test_empty_texts_never_replace_and_are_filled(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(venue=""))
+    assert _row(db)["venue"] == ""
+    _add(db, preprint(source="arxiv-feed", source_id="f", venue="arXiv"))  # lower rank fills ""
+    assert _row(db)["venue"] == "arXiv"
+    _add(db, proceedings(venue="", arxiv_id="1706.03762"))  # a winner's "" changes nothing
+    assert _row(db)["venue"] == "arXiv"
+
+
+def test_a_first_version_number_is_recorded(db: sqlite_utils.Database) -> None:
+    _add(db, preprint(arxiv_version=None))
+    _add(db, preprint(source="arxiv-feed", source_id="f", arxiv_version=1))
+    assert _row(db)["arxiv_version"] == 1
+
+
+def test_a_proceedings_page_link_is_kept_when_the_arxiv_id_arrives(
+    db: sqlite_utils.Database,
+) -> None:
+    _add(db, proceedings())
+    _add(db, preprint())
+    row = _row(db)
+    assert row["url"] == proceedings().url and row["arxiv_id"] == "1706.03762"
+
+
+def test_chunks_cover_every_value_once() -> None:
+    from tracker.store import _chunks
+
+    assert list(_chunks(list("abcde"), 2)) == [["a", "b"], ["c", "d"], ["e"]]
+    assert list(_chunks([], 2)) == []

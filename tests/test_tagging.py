@@ -287,10 +287,17 @@ def test_every_family_has_evidence_and_a_confidence() -> None:
 def test_to_json_has_exactly_the_design_shape() -> None:
     data = json.loads(classify("Graph Attention Networks").to_json())
     assert list(data) == ["families", "evidence", "confidence"]
+    # One mention in the title: the term's gnn weight times the title factor, nothing more
+    # (and no transformer vote: "graph attention network" is a negative phrase there).
+    taxonomy = load_taxonomy()
+    (term,) = [t for t in taxonomy.terms if t.label.lower() == "graph attention network"]
+    weight = dict(term.votes)["gnn"]
+    expected = min(0.99, weight * taxonomy.scoring.title_factor)  # one mention never reaches 1
+    assert expected == 0.9  # the rules as they stand: a change here is a change on purpose
     assert data == {
         "families": ["gnn"],
         "evidence": {"gnn": ["graph attention network"]},
-        "confidence": {"gnn": data["confidence"]["gnn"]},
+        "confidence": {"gnn": expected},
     }
     assert json.loads(classify("").to_json()) == {"families": [], "evidence": {}, "confidence": {}}
 

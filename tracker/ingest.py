@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,15 +157,21 @@ def run_pages(
             for page in pages:
                 if not page.checked:
                     _validate(page, _origin(source, scope), result.pages)
+                # The run as it stands once this page is in; `result` becomes it only after the
+                # commit, so a page rolled back by an exception is not counted when the run ends.
+                staged = replace(
+                    result,
+                    counts=replace(result.counts),
+                    pages=result.pages + 1,
+                    warnings=list(result.warnings),
+                    notes={**result.notes, **page.notes},
+                    cursor=result.cursor if page.cursor is None else page.cursor,
+                )
+                _add_warnings(staged, page.warnings)
                 with transaction(db):
-                    page_counts = store.add(page.records)
-                    result.counts += page_counts
-                    result.pages += 1
-                    _add_warnings(result, page.warnings)
-                    result.notes.update(page.notes)
-                    if page.cursor is not None:
-                        result.cursor = page.cursor
-                    _save(db, result)
+                    staged.counts += store.add(page.records)
+                    _save(db, staged)
+                result = staged
                 young_collect()
                 if progress:
                     progress(
