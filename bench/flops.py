@@ -14,10 +14,14 @@ with the formula, so the figure does not depend on which kernel happened to run.
 Models whose work the counter cannot see at all (sparse message passing of graph networks, the
 element-wise selective scan of state-space models) state it themselves: a module with an
 `uncounted_macs(*inputs) -> int` method has that figure added (method 'counter+formula').
+Models whose work depends on the data (a mixture of experts' routing) provide a
+`flop_counting()` context manager that runs a data-independent stand-in with the work the stated
+rule implies (top-1 routing, no token dropped), which the counter then counts.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,7 +162,9 @@ def count_flops(module: nn.Module, inputs: Sequence[torch.Tensor]) -> FlopCount:
     try:
         for parameter in trainable:
             parameter.requires_grad_(False)
-        with torch.no_grad(), counter, recorder:
+        counting = getattr(module, "flop_counting", None)
+        stand_in = counting() if callable(counting) else contextlib.nullcontext()
+        with torch.no_grad(), stand_in, counter, recorder:
             module(*inputs)
     finally:
         for remove in hooks:
@@ -177,6 +183,7 @@ def count_flops(module: nn.Module, inputs: Sequence[torch.Tensor]) -> FlopCount:
     used_formula = (
         recorder.macs > 0
         or stated_macs > 0
+        or callable(getattr(module, "flop_counting", None))
         or any(isinstance(m, nn.RNNBase) for m in module.modules())
     )
     method = ("counter+formula" if counter_macs > 0 else "formula") if used_formula else "counter"

@@ -27,6 +27,8 @@ from bench.environment import capture_environment
 from bench.onnx_export import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
+    EXPORTERS,
+    ExportError,
     ExportResult,
     check_parity,
     create_session,
@@ -515,10 +517,25 @@ def _export(ctx: _Context, spec: BenchModel, model: torch.nn.Module, device: str
     inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size)
     path = ctx.workdir / f"{spec.name}.onnx"
     try:
-        return export_onnx(cpu_model, inputs, path)
+        return export_model(spec, cpu_model, inputs, path)
     finally:
         if device != "cpu":
             model.to(device)
+
+
+def export_model(
+    spec: Any, model: torch.nn.Module, inputs: Sequence[torch.Tensor], path: Path
+) -> ExportResult:
+    """Export with the exporters the zoo entry allows; a failure names the entry's reason for
+    leaving the others out (data-dependent routing, say)."""
+    exporters = getattr(spec, "onnx_exporters", None) or EXPORTERS
+    try:
+        return export_onnx(model, inputs, path, exporters=exporters)
+    except ExportError as exc:
+        note = getattr(spec, "onnx_note", "")
+        if note:
+            raise ExportError(f"{exc}; {note}") from exc
+        raise
 
 
 def _run_onnxruntime(

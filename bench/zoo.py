@@ -77,6 +77,10 @@ class ModelSpec:
     description: str = ""
     citation: str = ""  # where published_params comes from
     quick_eval: bool | None = None  # part of `bench eval --quick` (None: same as quick)
+    # The ONNX exporters that give a faithful graph of this model, and why others are left out
+    # (the note is added to the reason when none succeeds).
+    onnx_exporters: tuple[str, ...] = ("dynamo", "torchscript")
+    onnx_note: str = ""
 
     @property
     def in_quick_eval(self) -> bool:
@@ -559,6 +563,10 @@ def _families_beyond_the_first() -> list[ModelSpec]:
             description="Switch Transformer: T5-base with 8 top-1 routed experts in every "
             "second feed-forward layer -> decoder hidden state; experts counted as routed",
             quick_eval=True,
+            onnx_exporters=("dynamo",),
+            onnx_note="data-dependent top-1 expert routing: the TorchScript tracer would freeze "
+            "the example input's routing (ONNX Runtime then fails on other inputs), so only "
+            "torch.export is tried",
         ),
         ModelSpec(
             name="dqn",

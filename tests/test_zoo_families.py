@@ -3,13 +3,21 @@ variants that run, count their work and export to ONNX with parity (or say why t
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 import torch
 from torch import nn
 
+from bench.onnx_export import ExportError, check_parity, create_session
 from bench.reference import CANONICAL_MODELS
+from bench.runner import export_model
+from bench.threads import ThreadSettings
+from bench.timing import ort_call, ort_feed
 from bench.zoo import get_model, list_models
 from core.families import families as taxonomy_families
+from dashboard.radar import ReferenceConfig, headline
 
 torch.set_num_threads(1)
 
@@ -104,3 +112,47 @@ def test_mamba_counts_its_scan_by_formula() -> None:
     scan = 2 * config.num_hidden_layers * 16 * config.intermediate_size * config.state_size
     assert module.uncounted_macs(tokens) == scan  # type: ignore[operator]
     assert spec.flops(1, size="small").method == "counter+formula"
+
+
+# Small variants: export, then ONNX Runtime at two batch sizes against PyTorch; or a stated reason.
+EXPORTS = ["vit-b-16", "gcn", "gat", "dcgan", "dcgan-discriminator", "vae", "ddpm-unet",
+           "mamba-130m", "dqn"]  # fmt: skip
+NO_ONNX = {"switch-base-8": "data-dependent top-1 expert routing"}
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_small_variant_exports_with_parity(name: str, tmp_path: Path) -> None:
+    spec = get_model(name)
+    model = spec.build(size="small")
+    exported = export_model(spec, model, spec.example_inputs(2, size="small"), tmp_path / "m.onnx")
+    session = create_session(exported.path, ThreadSettings(1, 1), "cpu")
+    for batch in (1, 3):
+        inputs = spec.example_inputs(batch, size="small")
+        with torch.no_grad():
+            reference = model(*inputs)
+        outputs = ort_call(session, ort_feed(session, inputs))()
+        assert check_parity(reference, outputs[0]).ok, (name, batch)
+
+
+@pytest.mark.parametrize("name", sorted(NO_ONNX))
+def test_no_onnx_export_states_the_reason(name: str, tmp_path: Path) -> None:
+    spec = get_model(name)
+    model = spec.build(size="small")
+    with pytest.raises(ExportError) as caught:
+        export_model(spec, model, spec.example_inputs(2, size="small"), tmp_path / "m.onnx")
+    message = str(caught.value)
+    assert message.startswith("ONNX export failed; dynamo: ")  # the exporter's own reason
+    assert NO_ONNX[name] in message  # and why no other exporter is tried
+
+
+def test_radar_says_no_onnx_with_the_exporters_reason() -> None:
+    failure = {
+        "model": "switch-base-8", "backend": "onnxruntime", "device": "cpu", "batch_size": 1,
+        "threads": 1, "size": "full", "status": "failed", "stage": "export",
+        "error": "ONNX export failed; dynamo: TorchExportError: ...; data-dependent routing",
+        "run_id": 1,
+    }  # fmt: skip
+    row: Any = {"canonical_model": "switch-base-8", "results": [], "failures": [failure]}
+    head = headline(row, ReferenceConfig(), "onnxruntime")
+    assert head.result is None
+    assert head.why == f"no ONNX: {failure['error']}"

@@ -6,19 +6,22 @@ SwitchTransformersModel (the LM head is tied to the embedding; the model card ro
 forward(input ids (B, T), decoder input ids (B, T_dec)) returns the decoder's last hidden state.
 
 Routing: each token goes to ONE expert (top-1), chosen by a dense router (a counted matmul); the
-tokens are then gathered per expert, a data-dependent split. torch's FLOP counter counts the
-expert matmuls that really ran, so a count is the work of this input's routing: with no token
-over an expert's capacity (64 per sequence here), each token costs one expert's 2 x d_model x d_ff
-MACs, the same as the dense layer it replaces.
+tokens are then gathered per expert, a data-dependent split that the meta device cannot run.
+FLOPs are counted under the stated rule instead (`flop_counting`): top-1 routing with no token
+over an expert's capacity, so each token costs one expert's 2 x d_model x d_ff MACs, the same as
+the dense feed-forward layer it replaces; the router's matmul is counted as it runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
 from transformers import SwitchTransformersConfig, SwitchTransformersModel
+from transformers.models.switch_transformers import modeling_switch_transformers as switch
 
 # google/switch-base-8's config.json (fields that shape the network).
 SWITCH_BASE_8: dict[str, Any] = {
@@ -72,6 +75,26 @@ class SwitchHidden(nn.Module):
             input_ids=input_ids, decoder_input_ids=decoder_input_ids, use_cache=False
         ).last_hidden_state
         return out
+
+    @contextmanager
+    def flop_counting(self) -> Iterator[None]:
+        """Every token through one expert with its routing weight: top-1 work, data-independent."""
+
+        def top1(
+            experts: nn.ModuleDict,
+            hidden: torch.Tensor,
+            selected: torch.Tensor,
+            weights: torch.Tensor,
+        ) -> torch.Tensor:
+            out: torch.Tensor = experts["expert_0"](hidden) * weights
+            return out
+
+        original = switch.SwitchTransformersExperts.forward
+        switch.SwitchTransformersExperts.forward = top1  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            switch.SwitchTransformersExperts.forward = original  # type: ignore[method-assign]
 
 
 def switch_config(size: str) -> SwitchTransformersConfig:
