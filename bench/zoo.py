@@ -234,11 +234,15 @@ def _transformer_tiny(size: str) -> nn.Module:
 
 
 def _gcn(size: str) -> nn.Module:
-    return gnn.GCN(8, 4, 4) if size == "small" else gnn.GCN(CORA_FEATURES, 16, CORA_CLASSES)
+    if size == "small":  # KarateClub: 34 one-hot features, 4 classes
+        return gnn.GCN(34, 16, 4)
+    return gnn.GCN(CORA_FEATURES, 16, CORA_CLASSES)
 
 
 def _gat(size: str) -> nn.Module:
-    return gnn.GAT(8, 4, 2, 4) if size == "small" else gnn.GAT(CORA_FEATURES, 8, 8, CORA_CLASSES)
+    if size == "small":
+        return gnn.GAT(34, 8, 2, 4)
+    return gnn.GAT(CORA_FEATURES, 8, 8, CORA_CLASSES)
 
 
 def _seeded_gan(module: nn.Module) -> nn.Module:
@@ -270,7 +274,7 @@ def _dqn(size: str) -> nn.Module:
 
 CORA_NODES, CORA_EDGES, CORA_FEATURES, CORA_CLASSES = 2708, 10556, 1433, 7
 _CORA = Shapes(nodes=CORA_NODES, edges=CORA_EDGES, features=CORA_FEATURES)
-_GRAPH_SMALL = Shapes(nodes=34, edges=156, features=8)  # KarateClub's size: 34 nodes, 156 edges
+_GRAPH_SMALL = Shapes(nodes=34, edges=156, features=34)  # KarateClub: 34 nodes, 156 edges
 _SEQ_FULL = Shapes(seq_len=64, vocab_size=256, num_classes=SEQUENCE_CLASSES)
 _SEQ_SMALL = Shapes(seq_len=16, vocab_size=32, num_classes=SEQUENCE_CLASSES)
 _IMAGENET = Shapes(image=(3, 224, 224), num_classes=1000)
