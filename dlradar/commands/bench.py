@@ -444,6 +444,8 @@ def models_command(family: str | None, db_path: str | None, fmt: str) -> None:
     rows = list_zoo(
         family, progress=_count_progress, notice=lambda text: click.echo(text, err=True)
     )
+    if family and not rows:
+        click.echo(f"no model of family {family!r} in the zoo yet", err=True)
     click.echo(
         render(
             rows, fmt, ("name", "family", "params", "flops", "macs", "input", "source", "quick")
