@@ -545,7 +545,7 @@ def _families_beyond_the_first() -> list[ModelSpec]:
             citation="Gu & Dao 2023; transformers MambaForCausalLM, state-spaces/mamba-130m-hf "
             "config (tied head): 129,135,360",
             full=Shapes(seq_len=128, vocab_size=50280),
-            small=Shapes(seq_len=16, vocab_size=ssm.SMALL_VOCAB),
+            small=Shapes(seq_len=8, vocab_size=ssm.SMALL_VOCAB),
             builder=ssm.build_mamba,
             description="Mamba: 24 selective-SSM layers, d 768, state 16 -> next-token logits; "
             "the sequential scan counted by formula (2 x d_inner x state MACs per step)",
