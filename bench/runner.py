@@ -517,17 +517,23 @@ def _export(ctx: _Context, spec: BenchModel, model: torch.nn.Module, device: str
     inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size)
     path = ctx.workdir / f"{spec.name}.onnx"
     try:
-        return export_model(spec, cpu_model, inputs, path)
+        return export_model(spec, cpu_model, inputs, path, ctx.config.size)
     finally:
         if device != "cpu":
             model.to(device)
 
 
 def export_model(
-    spec: Any, model: torch.nn.Module, inputs: Sequence[torch.Tensor], path: Path
+    spec: Any,
+    model: torch.nn.Module,
+    inputs: Sequence[torch.Tensor],
+    path: Path,
+    size: str = "small",
 ) -> ExportResult:
     """Export with the exporters the zoo entry allows; a failure names the entry's reason for
-    leaving the others out (data-dependent routing, say)."""
+    leaving the others out (data-dependent routing, say), or for not trying at full size."""
+    if size == "full" and not getattr(spec, "onnx_full_size", True):
+        raise ExportError(f"ONNX export not tried at full size: {spec.onnx_note}")
     exporters = getattr(spec, "onnx_exporters", None) or EXPORTERS
     try:
         return export_onnx(model, inputs, path, exporters=exporters)
@@ -736,7 +742,9 @@ def _evaluate_family_task(
     record.params = trained.result.params
     metrics: dict[str, Any] = {}
     try:
-        exported = export_model(spec, trained.model, trained.example, workdir / f"{spec.name}.onnx")
+        exported = export_model(
+            spec, trained.model, trained.example, workdir / f"{spec.name}.onnx", config.size
+        )
         record.exporter, record.export_s = exported.exporter, exported.seconds
         threads = torch_settings()
         session = create_session(exported.path, ThreadSettings(threads.intra, threads.inter), "cpu")

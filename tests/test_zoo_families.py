@@ -156,3 +156,10 @@ def test_radar_says_no_onnx_with_the_exporters_reason() -> None:
     head = headline(row, ReferenceConfig(), "onnxruntime")
     assert head.result is None
     assert head.why == f"no ONNX: {failure['error']}"
+
+
+def test_mamba_is_not_exported_at_full_size_and_says_why(tmp_path: Path) -> None:
+    spec = get_model("mamba-130m")
+    tiny = nn.Linear(1, 1)  # never reached: the refusal comes first
+    with pytest.raises(ExportError, match=r"not tried at full size: .*selective scan"):
+        export_model(spec, tiny, (torch.zeros(2, 1),), tmp_path / "m.onnx", "full")
