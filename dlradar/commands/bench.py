@@ -283,6 +283,14 @@ def run_command(
     default=None,
     help="Model size (default full; small with --quick).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Intra-op threads of training (small models train fastest on one; more threads on"
+    " a busy machine mostly wait for each other).",
+)
 @db_option
 @format_option()
 def eval_command(
@@ -298,6 +306,7 @@ def eval_command(
     augment: bool,
     seed: int,
     size: str | None,
+    threads: int,
     db_path: str | None,
     fmt: str,
 ) -> None:
@@ -336,8 +345,11 @@ def eval_command(
         size=size or ("small" if quick else "full"),
         time_budget_s=time_budget,
     )
+    from bench.threads import ThreadSettings, torch_threads
+
     db = open_db(db_path)
-    run_id = run_evaluation(db, names, config)
+    with torch_threads(ThreadSettings(threads, 1)):
+        run_id = run_evaluation(db, names, config)
     rows = store.result_rows(db, run_ids=[run_id])
     if fmt in ("json", "jsonl"):
         click.echo(render(rows, fmt), nl=False)
