@@ -31,6 +31,9 @@ TORCHVISION_EVAL_SIZE = 32  # torchvision CNNs learn the 8x8 digits at 32x32, no
 VAL_LOSS_NOISE = 0.05  # rises of the validation loss below this (nats) are not overfitting
 
 Progress = Callable[[str], None]
+RECURRENT_FAMILIES = ("rnn", "lstm", "gru")  # learn the majority task; the others first-signal
+# Each classification task's metric is held-out accuracy; the level the quick profile reaches.
+PASS_LEVELS = {"mlp": 0.9, "cnn": 0.9, "rnn": 0.9, "lstm": 0.9, "gru": 0.9, "transformer": 0.6}
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class EvalConfig:
     samples: int = 3000  # sequence task: number of generated sequences
     seq_len: int = 32  # sequence task: tokens per sequence
     weight_decay: float = 0.0
+    # Family tasks (bench.family_eval): epochs, or steps, of training; None: each task's own.
+    task_epochs: int | None = None
     # Stop training after this many seconds (checked after every batch; the epoch in progress
     # becomes the last point of the curves). None: train every epoch.
     time_budget_s: float | None = None
@@ -167,9 +172,14 @@ def load_split(spec: ModelSpec, config: EvalConfig) -> data.Split:
             )
         if shapes.max_len and config.seq_len > shapes.max_len:
             raise DlradarError(f"{spec.name}: seq_len {config.seq_len} > {shapes.max_len}")
-        x, y = data.first_signal_task(config.samples, config.seq_len, seed=config.seed)
-        num_classes = data.SIGNAL_CLASSES
-        name = f"first-signal {config.samples}x{config.seq_len}"
+        if spec.family in RECURRENT_FAMILIES:
+            x, y = data.majority_task(config.samples, config.seq_len, seed=config.seed)
+            num_classes = data.MAJORITY_CLASSES
+            name = f"majority {config.samples}x{x.shape[1]}"
+        else:
+            x, y = data.first_signal_task(config.samples, config.seq_len, seed=config.seed)
+            num_classes = data.SIGNAL_CLASSES
+            name = f"first-signal {config.samples}x{config.seq_len}"
     return data.split(
         x,
         y,

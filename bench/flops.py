@@ -10,10 +10,18 @@ FlopCounterMode misses two kinds of work on CPU: recurrent layers that run as on
 matmuls) and scaled-dot-product attention kernels without a registered formula
 (aten._scaled_dot_product_flash_attention_for_cpu). For both we replace whatever the counter saw
 with the formula, so the figure does not depend on which kernel happened to run.
+
+Models whose work the counter cannot see at all (sparse message passing of graph networks, the
+element-wise selective scan of state-space models) state it themselves: a module with an
+`uncounted_macs(*inputs) -> int` method has that figure added (method 'counter+formula').
+Models whose work depends on the data (a mixture of experts' routing) provide a
+`flop_counting()` context manager that runs a data-independent stand-in with the work the stated
+rule implies (top-1 routing, no token dropped), which the counter then counts.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,20 +156,36 @@ def count_flops(module: nn.Module, inputs: Sequence[torch.Tensor]) -> FlopCount:
         if isinstance(sub, nn.RNNBase):
             hooks.append(sub.register_forward_pre_hook(before).remove)
             hooks.append(sub.register_forward_hook(after).remove)
+    # Frozen parameters: the counter's module tracker hooks every tensor that requires grad, and
+    # a view of a weight taken under no_grad (transformers' Mamba convolution) has no grad_fn.
+    trainable = [p for p in module.parameters() if p.requires_grad]
     try:
-        with torch.no_grad(), counter, recorder:
+        for parameter in trainable:
+            parameter.requires_grad_(False)
+        counting = getattr(module, "flop_counting", None)
+        stand_in = counting() if callable(counting) else contextlib.nullcontext()
+        with torch.no_grad(), stand_in, counter, recorder:
             module(*inputs)
     finally:
         for remove in hooks:
             remove()
+        for parameter in trainable:
+            parameter.requires_grad_(True)
     counted_attention = sum(
         count
         for op, count in counter.get_flop_counts().get("Global", {}).items()
         if _is_attention_op(op)
     )
     counter_macs = (counter.get_total_flops() - counted_attention) // 2
-    extra_macs = formula_total[0] + recorder.macs
-    used_formula = recorder.macs > 0 or any(isinstance(m, nn.RNNBase) for m in module.modules())
+    stated = getattr(module, "uncounted_macs", None)
+    stated_macs = int(stated(*inputs)) if callable(stated) else 0
+    extra_macs = formula_total[0] + recorder.macs + stated_macs
+    used_formula = (
+        recorder.macs > 0
+        or stated_macs > 0
+        or callable(getattr(module, "flop_counting", None))
+        or any(isinstance(m, nn.RNNBase) for m in module.modules())
+    )
     method = ("counter+formula" if counter_macs > 0 else "formula") if used_formula else "counter"
     macs = counter_macs + extra_macs
     return FlopCount(macs=macs, flops=2 * macs, method=method)

@@ -19,7 +19,7 @@ CANONICAL_MODELS: dict[str, str] = {
     "vae": "vae",
     "diffusion": "ddpm-unet",
     "ssm": "mamba-130m",
-    "moe": "mixtral-8x7b",
+    "moe": "switch-base-8",
     "rl": "dqn",
 }
 

@@ -27,6 +27,8 @@ from bench.environment import capture_environment
 from bench.onnx_export import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
+    EXPORTERS,
+    ExportError,
     ExportResult,
     check_parity,
     create_session,
@@ -515,10 +517,31 @@ def _export(ctx: _Context, spec: BenchModel, model: torch.nn.Module, device: str
     inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size)
     path = ctx.workdir / f"{spec.name}.onnx"
     try:
-        return export_onnx(cpu_model, inputs, path)
+        return export_model(spec, cpu_model, inputs, path, ctx.config.size)
     finally:
         if device != "cpu":
             model.to(device)
+
+
+def export_model(
+    spec: Any,
+    model: torch.nn.Module,
+    inputs: Sequence[torch.Tensor],
+    path: Path,
+    size: str = "small",
+) -> ExportResult:
+    """Export with the exporters the zoo entry allows; a failure names the entry's reason for
+    leaving the others out (data-dependent routing, say), or for not trying at full size."""
+    if size == "full" and not getattr(spec, "onnx_full_size", True):
+        raise ExportError(f"ONNX export not tried at full size: {spec.onnx_note}")
+    exporters = getattr(spec, "onnx_exporters", None) or EXPORTERS
+    try:
+        return export_onnx(model, inputs, path, exporters=exporters)
+    except ExportError as exc:
+        note = getattr(spec, "onnx_note", "")
+        if note:
+            raise ExportError(f"{exc}; {note}") from exc
+        raise
 
 
 def _run_onnxruntime(
@@ -639,7 +662,8 @@ def run_evaluation(
 
 
 def _evaluate_one(name: str, config: Any, workdir: Path, progress: Progress) -> ResultRecord:
-    from bench.evaluate import accuracy_of_logits, test_arrays, train_and_evaluate
+    from bench.evaluate import PASS_LEVELS, accuracy_of_logits, test_arrays, train_and_evaluate
+    from bench.family_eval import has_task
     from bench.zoo import get_model
 
     threads = torch_settings()
@@ -655,6 +679,8 @@ def _evaluate_one(name: str, config: Any, workdir: Path, progress: Progress) -> 
     try:
         spec = get_model(name)
         record.family, record.task = spec.family, spec.task
+        if has_task(spec):
+            return _evaluate_family_task(spec, config, workdir, progress, record)
         trained = train_and_evaluate(spec, config, progress.line)
     except Exception as exc:
         record.status, record.stage, record.error = "failed", "eval", _error_text(exc)
@@ -681,7 +707,56 @@ def _evaluate_one(name: str, config: Any, workdir: Path, progress: Progress) -> 
         record.parity_max_abs_diff = check_parity(reference, logits[:256]).max_abs_diff
     except Exception as exc:  # the PyTorch evaluation stands; the ONNX side records why not
         metrics["onnx_error"] = _error_text(exc)
+    level = PASS_LEVELS.get(spec.family)
+    metrics |= {
+        "quality_metric": "accuracy",
+        "quality": result.accuracy,
+        "higher_is_better": True,
+        "pass_level": level,
+        "passed": None if level is None else result.accuracy >= level,
+    }
     record.eval_metrics = result.to_dict() | metrics
+    return record
+
+
+def _evaluate_family_task(
+    spec: Any, config: Any, workdir: Path, progress: Progress, record: ResultRecord
+) -> ResultRecord:
+    """A family's own task (bench.family_eval): its metric, pass level and curves; then the
+    trained model's ONNX export checked against PyTorch on the task's inputs, or why not."""
+    from bench.family_eval import TaskConfig, run_task
+
+    task_config = TaskConfig(
+        seed=config.seed,
+        size=config.size,
+        epochs=config.task_epochs,
+        lr=config.lr,
+        batch_size=config.batch_size,
+        time_budget_s=config.time_budget_s,
+    )
+    try:
+        trained = run_task(spec, task_config, progress.line)
+    except Exception as exc:
+        record.status, record.stage, record.error = "failed", "eval", _error_text(exc)
+        return record
+    record.params = trained.result.params
+    metrics: dict[str, Any] = {}
+    try:
+        exported = export_model(
+            spec, trained.model, trained.example, workdir / f"{spec.name}.onnx", config.size
+        )
+        record.exporter, record.export_s = exported.exporter, exported.seconds
+        threads = torch_settings()
+        session = create_session(exported.path, ThreadSettings(threads.intra, threads.inter), "cpu")
+        outputs = ort_call(session, ort_feed(session, trained.example))()
+        with torch.inference_mode():
+            reference = trained.model(*trained.example)
+        parity = check_parity(reference, outputs[0], rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL)
+        record.parity_max_abs_diff = parity.max_abs_diff
+        metrics["onnx_parity_ok"] = parity.ok
+    except Exception as exc:  # the PyTorch evaluation stands; the ONNX side records why not
+        metrics["onnx_error"] = _error_text(exc)
+    record.eval_metrics = trained.result.to_dict() | metrics
     return record
 
 
@@ -689,10 +764,15 @@ def _describe_eval(record: ResultRecord) -> str:
     if record.status != "ok" or record.eval_metrics is None:
         return f"{record.model} eval: FAILED at {record.stage}: {record.error}"
     m = record.eval_metrics
-    text = (
-        f"{record.model} eval: accuracy {m['accuracy']:.3f}, macro F1 {m['f1_macro']:.3f},"
-        f" fit {m['fit']}"
-    )
+    if m.get("f1_macro") is not None:
+        text = (
+            f"{record.model} eval: accuracy {m['accuracy']:.3f}, macro F1 {m['f1_macro']:.3f},"
+            f" fit {m['fit']}"
+        )
+    else:
+        text = f"{record.model} eval: {m['quality_metric']} {m['quality']:.4g}"
+    if m.get("pass_level") is not None:
+        text += f" (pass level {m['pass_level']:.4g} {'reached' if m['passed'] else 'NOT reached'})"
     if m.get("onnx_accuracy") is not None:
         text += f", ONNX accuracy {m['onnx_accuracy']:.3f} ({m['onnx_accuracy_diff']:+.3f})"
     elif m.get("onnx_error"):

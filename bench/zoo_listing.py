@@ -39,7 +39,7 @@ CACHE_FORMAT = 1
 CACHE_NAME = "zoo-figures.json"
 KEEP_KEYS = 4  # one per recently used checkout or environment, so switching does not recount
 BENCH_DIR = Path(__file__).resolve().parent
-LIBRARIES = ("torch", "torchvision", "transformers")
+LIBRARIES = ("torch", "torchvision", "transformers", "torch_geometric", "diffusers")
 
 # What the zoo says about a model (cheap), what counting finds (costly), and the rows' order.
 META_FIELDS = ("name", "family", "input", "source", "task", "quick", "published_params")

@@ -263,6 +263,8 @@ def headline(
         ):
             stage = f" ({failure['stage']})" if failure["stage"] else ""
             reason = failure["error"] or "no reason stored"
+            if backend == "onnxruntime" and failure["stage"] == "export":
+                return Headline(model, None, f"no ONNX: {reason}")
             return Headline(model, None, f"{failure['status']}{stage}: {reason}")
     others = [r for r in row["results"] if r["model"] == model and r["backend"] == backend]
     if others:

@@ -25,7 +25,23 @@ PUBLISHED = {
     "gpt2": 124_439_808,
     "t5-small": 60_506_624,
 }
-FAMILIES = {"mlp", "cnn", "rnn", "lstm", "gru", "transformer"}
+# The further families' reference models (issue #17) are tested in test_zoo_families.py.
+FURTHER = {
+    "vit-b-16": 86_567_656,
+    "gcn": 23_063,
+    "gat": 92_373,
+    "dcgan": 3_576_704,
+    "dcgan-discriminator": 2_765_568,
+    "vae": 652_824,
+    "ddpm-unet": 35_746_307,
+    "mamba-130m": 129_135_360,
+    "switch-base-8": 619_339_008,
+    "dqn": 1_693_362,
+}
+FAMILIES = {
+    "mlp", "cnn", "rnn", "lstm", "gru", "transformer",
+    "gnn", "gan", "vae", "diffusion", "ssm", "moe", "rl",
+}  # fmt: skip
 _full_builds: dict[str, nn.Module] = {}
 
 
@@ -48,13 +64,15 @@ def n_params(module: nn.Module) -> int:
 
 def test_registry_names_families_and_sources() -> None:
     names = [spec.name for spec in list_models()]
-    expected = {"lenet5", "mlp", "rnn", "lstm", "gru", "transformer-tiny", *PUBLISHED}
+    expected = {"lenet5", "mlp", "rnn", "lstm", "gru", "transformer-tiny", *PUBLISHED, *FURTHER}
     assert set(names) == expected and len(names) == len(expected)
     for spec in list_models():
         assert spec.family in FAMILIES
-        assert spec.source in {"dlradar", "torchvision", "transformers"}
-        assert spec.task in {"image", "sequence"}
-        assert spec.published_params == PUBLISHED.get(spec.name)
+        assert spec.source in {
+            "dlradar", "torchvision", "transformers", "torch_geometric", "diffusers"
+        }  # fmt: skip
+        assert spec.task in {"image", "sequence", "graph", "noise", "denoise"}
+        assert spec.published_params == (PUBLISHED | FURTHER).get(spec.name)
     assert {s.name for s in list_models() if s.quick} >= {"lenet5", "mlp", "lstm"}
     assert get_model("gru").family == "gru"
 

@@ -209,3 +209,14 @@ def test_a_cached_listing_imports_no_torch(runner: CliRunner, tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert [json.loads(line) for line in done.stdout.splitlines()] == expected
+
+
+def test_a_family_without_a_model_says_so(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every family of the taxonomy has a model today; one added tomorrow starts without.
+    monkeypatch.setattr(zoo, "_MODELS", {k: v for k, v in zoo._MODELS.items() if v.family != "rl"})
+    result = runner.invoke(cli, ["bench", "models", "--family", "rl"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "" or "dqn" not in result.stdout
+    assert "no model of family 'rl' in the zoo yet" in result.stderr

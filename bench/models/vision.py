@@ -64,3 +64,23 @@ def pretrained(name: str) -> nn.Module:
 
     module: nn.Module = models.get_model(name, weights="DEFAULT")
     return module
+
+
+def build_vit_b_16(size: str) -> nn.Module:
+    """ViT-B/16 (Dosovitskiy et al. 2021) as torchvision builds it; small: the same design on
+    32x32 images with 8x8 patches, 2 layers of width 32."""
+    from torchvision.models import vision_transformer
+
+    if size == "small":
+        model: nn.Module = vision_transformer.VisionTransformer(
+            image_size=32,
+            patch_size=8,
+            num_layers=2,
+            num_heads=2,
+            hidden_dim=32,
+            mlp_dim=64,
+            num_classes=10,
+        )
+    else:
+        model = vision_transformer.vit_b_16()
+    return model

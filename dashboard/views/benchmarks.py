@@ -315,7 +315,11 @@ with tabs[5]:
             [
                 {
                     "run_id": r["run_id"], "model": r["model"], "family": r["family"],
-                    "dataset": r["eval"].get("dataset"), "accuracy": r["eval"].get("accuracy"),
+                    "dataset": r["eval"].get("dataset"),
+                    "metric": r["eval"].get("quality_metric") or "accuracy",
+                    "quality": r["eval"].get("quality", r["eval"].get("accuracy")),
+                    "pass_level": r["eval"].get("pass_level"), "passed": r["eval"].get("passed"),
+                    "accuracy": r["eval"].get("accuracy"),
                     "precision_macro": r["eval"].get("precision_macro"),
                     "recall_macro": r["eval"].get("recall_macro"),
                     "f1_macro": r["eval"].get("f1_macro"),
