@@ -101,6 +101,9 @@ class RunConfig:
     timing: TimingConfig = field(default_factory=TimingConfig)
     profile: str = "custom"
     size: str = "full"
+    # Models measured at their small variant whatever `size` says: the quick profile covers a
+    # family whose reference model is too big for it that way.
+    small_models: tuple[str, ...] = ()
     weights: str | None = None
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
@@ -114,6 +117,10 @@ class RunConfig:
                 raise ValueError(f"unknown device {device!r}; choose from {', '.join(DEVICES)}")
         if any(b < 1 for b in self.batch_sizes) or any(t < 1 for t in self.threads):
             raise ValueError("batch sizes and thread counts must be at least 1")
+
+    def size_of(self, model: str) -> str:
+        """The variant of `model` this run measures."""
+        return "small" if model in self.small_models else self.size
 
     def configurations_per_model(self) -> int:
         return len(self.devices) * len(self.backends) * len(self.threads) * len(self.batch_sizes)
@@ -130,12 +137,23 @@ FULL_TIMING = TimingConfig(
 
 def profile_config(profile: str, **overrides: Any) -> RunConfig:
     """The `quick` or `full` profile, with any non-None override applied."""
+    from bench.reference import CANONICAL_MODELS
     from bench.zoo import list_models
 
     specs = list_models()
     if profile == "quick":
+        quick = [s.name for s in specs if s.quick]
+        # Every family is measured: one too big for the quick profile by its reference
+        # model's small variant (labelled "small" with its results, never the family's figure).
+        covered = {s.family for s in specs if s.quick}
+        small = tuple(
+            s.name
+            for s in specs
+            if s.family not in covered and CANONICAL_MODELS.get(s.family) == s.name
+        )
         base = RunConfig(
-            models=tuple(s.name for s in specs if s.quick),
+            models=(*quick, *small),
+            small_models=small,
             batch_sizes=(1,),
             threads=(1,),
             timing=QUICK_TIMING,
@@ -349,7 +367,7 @@ def _base_record(ctx: _Context, spec: BenchModel, device: str, backend: str) -> 
         threads_intra=None,
         threads_inter=None,
         config={
-            "size": ctx.config.size,
+            "size": ctx.config.size_of(spec.name),
             "weights": ctx.config.weights,
             "timing": asdict(ctx.config.timing),
         },
@@ -388,7 +406,7 @@ def _fail_all(
 def _run_model(ctx: _Context, spec: BenchModel) -> None:
     config = ctx.config
     try:
-        params = spec.params(size=config.size)
+        params = spec.params(size=config.size_of(spec.name))
     except Exception:  # a count the zoo cannot give is left empty, not fatal
         params = None
     for device in config.devices:
@@ -406,7 +424,9 @@ def _run_model(ctx: _Context, spec: BenchModel) -> None:
             continue
         ctx.baseline_mb = settled_rss_mb()
         try:
-            model, build_s = timed(lambda: spec.build(size=config.size, weights=config.weights))
+            model, build_s = timed(
+                lambda: spec.build(size=config.size_of(spec.name), weights=config.weights)
+            )
             model = model.eval().to(device)
         except Exception as exc:
             _fail_all(ctx, base, "build", _error_text(exc), config.backends)
@@ -424,7 +444,7 @@ def _run_model(ctx: _Context, spec: BenchModel) -> None:
 
 def _with_flops(ctx: _Context, spec: BenchModel, record: ResultRecord) -> ResultRecord:
     try:
-        count = spec.flops(record.batch_size, size=ctx.config.size)
+        count = spec.flops(record.batch_size, size=ctx.config.size_of(spec.name))
         record.flops, record.macs, record.flop_method = count.flops, count.macs, count.method
     except Exception:  # FLOPs are context, not a reason to lose the timing
         record.flop_method = "unavailable"
@@ -498,7 +518,8 @@ def _run_torch(ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: Re
             _with_flops(ctx, spec, record)
             try:
                 inputs = tuple(
-                    t.to(base.device) for t in spec.example_inputs(batch, size=config.size)
+                    t.to(base.device)
+                    for t in spec.example_inputs(batch, size=config.size_of(spec.name))
                 )
                 call = torch_call(runnable, inputs, base.device)  # type: ignore[arg-type]
                 with _memory(ctx, record):
@@ -514,10 +535,10 @@ def _run_torch(ctx: _Context, spec: BenchModel, model: torch.nn.Module, base: Re
 
 def _export(ctx: _Context, spec: BenchModel, model: torch.nn.Module, device: str) -> ExportResult:
     cpu_model = model.to("cpu") if device != "cpu" else model
-    inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size)
+    inputs = spec.example_inputs(EXPORT_BATCH, size=ctx.config.size_of(spec.name))
     path = ctx.workdir / f"{spec.name}.onnx"
     try:
-        return export_model(spec, cpu_model, inputs, path, ctx.config.size)
+        return export_model(spec, cpu_model, inputs, path, ctx.config.size_of(spec.name))
     finally:
         if device != "cpu":
             model.to(device)
@@ -595,7 +616,7 @@ def _measure_onnxruntime(
         pinned = fixed_batch(session)
         if pinned is not None and pinned != record.batch_size:
             raise DlradarError(f"exported graph is fixed to batch {pinned}")
-        inputs = spec.example_inputs(record.batch_size, size=config.size)
+        inputs = spec.example_inputs(record.batch_size, size=config.size_of(spec.name))
         with torch.inference_mode():
             reference = model(*(t.to(record.device) for t in inputs))
         feed = ort_feed(session, inputs)
