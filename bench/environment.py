@@ -173,7 +173,6 @@ def machine_matches(machine: dict[str, Any] | None, wanted: str) -> bool:
         return False
     wanted = wanted.strip()
     node = str(machine.get("node_id") or "")
-    return (
-        wanted in (machine_label(machine), machine.get("hostname"))
-        or (bool(node) and len(wanted) >= 4 and node.startswith(wanted))
+    return wanted in (machine_label(machine), machine.get("hostname")) or (
+        bool(node) and len(wanted) >= 4 and node.startswith(wanted)
     )

@@ -1,0 +1,322 @@
+"""Run one benchmark profile on every node of an existing Ray cluster (`dlradar bench fleet`).
+
+One task per node, pinned to it (NodeAffinitySchedulingStrategy, soft=False) and reserving all
+of its CPUs, so nothing else Ray schedules runs there while it times. Inside the task the
+thread counts are set explicitly (Ray sets OMP_NUM_THREADS=1 in its workers) and the run is the
+same harness as `bench run` (bench.runner.run_benchmark) into a temporary database on the node;
+the task returns the run exported (bench.store.export_run), and the driver imports each node's
+run into its own database as it arrives, all under one fleet id. A node that fails, dies or
+lacks a backend is reported with its reason while the others finish; KeyboardInterrupt cancels
+the remote tasks and keeps what finished.
+
+Ray is imported here only, inside functions, so `import bench` stays light.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from bench import store
+from core.errors import DlradarError
+
+if TYPE_CHECKING:
+    from bench.runner import RunConfig
+
+ENV_ADDRESS = "RAY_ADDRESS"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+WORKDIR_PREFIX = "dlradar-fleet-"  # + the node id's first 8 characters: a node's work in progress
+
+
+@dataclass(frozen=True)
+class FleetNode:
+    """A node of the cluster as the driver sees it."""
+
+    node_id: str
+    hostname: str
+    address: str
+    cpus: int
+    alive: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.hostname} · node {self.node_id[:8]}"
+
+
+@dataclass
+class NodeOutcome:
+    """What became of one node's part: its stored run, or why there is none."""
+
+    node: FleetNode
+    status: str = "pending"  # ok | partial | failed | unavailable | interrupted | lost | cancelled
+    run_id: int | None = None  # in the driver's database
+    results: int = 0
+    ok: int = 0
+    reason: str | None = None
+    seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node.node_id,
+            "hostname": self.node.hostname,
+            "address": self.node.address,
+            "cpus": self.node.cpus,
+            "status": self.status,
+            "run_id": self.run_id,
+            "results": self.results,
+            "ok": self.ok,
+            "reason": self.reason,
+            "seconds": None if self.seconds is None else round(self.seconds, 2),
+        }
+
+
+@dataclass
+class FleetResult:
+    fleet_id: str
+    outcomes: list[NodeOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [o.run_id for o in self.outcomes if o.run_id is not None]
+
+
+def resolve_address(address: str | None) -> str:
+    """--address, else $RAY_ADDRESS; a fleet needs an existing cluster (`ray start --head`)."""
+    chosen = address or os.environ.get(ENV_ADDRESS)
+    if not chosen:
+        raise DlradarError(
+            "no Ray cluster given: pass --address HOST:PORT or set RAY_ADDRESS"
+            " (start one with `ray start --head` on one machine)"
+        )
+    return chosen
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def connect(address: str) -> None:
+    """Join the cluster at `address` as a driver (the cluster keeps running after we leave)."""
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host in LOOPBACK and "ray" not in sys.modules:
+        # Ray rewrites a loopback address to this machine's network address (where a cluster
+        # started on 127.0.0.1 does not listen) unless told that it runs without a network.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    import ray
+
+    if ray.is_initialized():
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # Ray's notes on accelerator variables
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise DlradarError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
+
+
+def disconnect() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def cluster_nodes() -> list[FleetNode]:
+    """Every node the cluster knows, alive or not."""
+    import ray
+
+    out = []
+    for node in ray.nodes():  # type: ignore[no-untyped-call]
+        resources = node.get("Resources") or {}
+        out.append(
+            FleetNode(
+                node_id=str(node["NodeID"]),
+                hostname=str(node.get("NodeManagerHostname") or node.get("NodeManagerAddress")),
+                address=str(node.get("NodeManagerAddress") or ""),
+                cpus=int(resources.get("CPU") or 0),
+                alive=bool(node.get("Alive")),
+            )
+        )
+    return out
+
+
+def select_nodes(nodes: Sequence[FleetNode], wanted: Sequence[str] = ()) -> list[FleetNode]:
+    """Every alive node with CPUs, or those named in `wanted` (node ids or their start)."""
+    alive = [n for n in nodes if n.alive]
+    if not wanted:
+        chosen = [n for n in alive if n.cpus > 0]
+        if not chosen:
+            raise DlradarError("the Ray cluster has no alive node with CPUs")
+        return chosen
+    chosen = []
+    for name in wanted:
+        matches = [n for n in nodes if n.node_id == name or n.node_id.startswith(name)]
+        if len(matches) != 1:
+            known = ", ".join(n.node_id[:12] for n in alive) or "none"
+            what = "matches several nodes" if matches else "is no node of the cluster"
+            raise DlradarError(f"--nodes {name!r} {what} (alive: {known})")
+        node = matches[0]
+        if not node.alive:
+            raise DlradarError(f"node {node.node_id[:12]} ({node.hostname}) is not alive")
+        if node not in chosen:
+            chosen.append(node)
+    return chosen
+
+
+def set_threads(threads: int) -> dict[str, Any]:
+    """Inside a task: the thread counts asked for, not Ray's default of one. Sets the OpenMP/MKL
+    variables (read by libraries not loaded yet) and torch's intra-op pool; returns what holds."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+    return {
+        "torch_threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ[THREAD_VARIABLES[0]],
+    }
+
+
+def measure_on_node(config: RunConfig, fleet_id: str) -> dict[str, Any]:
+    """The body of a node's task: `bench run`'s harness into a temporary database on the node,
+    returned as an exported run (bench.store.export_run) with the node's id in its machine."""
+    import ray
+
+    from bench.runner import run_benchmark
+    from bench.schema import SCHEMA
+    from core.db import open_db
+
+    node_id = ray.get_runtime_context().get_node_id()
+    set_threads(max(config.threads))
+    with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{node_id[:8]}-") as tmp:
+        db = open_db(Path(tmp) / "node.db", [SCHEMA])
+        try:
+            lines: list[str] = []
+            run_id = run_benchmark(db, config, say=lines.append, node_id=node_id, fleet_id=fleet_id)
+            exported = store.export_run(db, run_id)
+        finally:
+            db.conn.close()
+    exported["log"] = lines
+    return exported
+
+
+def _error_text(exc: BaseException) -> str:
+    """A one-line reason from a Ray error: the remote exception's own message when the task
+    raised one (not Ray's traceback around it), else the first line of Ray's."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        exc = cause
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join(lines[:2]) if lines else ""
+    name = type(exc).__name__
+    return f"{name}: {text}"[:500] if text else name
+
+
+def run_fleet(
+    db: sqlite_utils.Database,
+    config: RunConfig,
+    *,
+    address: str,
+    nodes: Sequence[str] = (),
+    say: Callable[[str], None] | None = None,
+    fleet_id: str | None = None,
+) -> FleetResult:
+    """Run `config` once on every selected node of the cluster at `address`; store each node's
+    run in `db` as it arrives, all with one fleet id. Returns every node's outcome.
+
+    KeyboardInterrupt cancels the tasks still running (their nodes are reported `cancelled`),
+    keeps what finished and propagates."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    tell = say or (lambda _text: None)
+    fleet = FleetResult(fleet_id or uuid.uuid4().hex)
+    start = time.perf_counter()
+    connect(address)
+    chosen = select_nodes(cluster_nodes(), nodes)
+    remote = ray.remote(measure_on_node)
+    pending: dict[Any, NodeOutcome] = {}
+    for node in chosen:
+        outcome = NodeOutcome(node)
+        fleet.outcomes.append(outcome)
+        ref = remote.options(
+            name=f"dlradar-bench-{node.node_id[:8]}",
+            num_cpus=node.cpus,  # the whole node: nothing else is scheduled there while it times
+            max_retries=0,  # a run that died is reported, not repeated elsewhere
+            retry_exceptions=False,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
+        ).remote(config, fleet.fleet_id)
+        pending[ref] = outcome
+        tell(f"{node.label} ({node.address}, {node.cpus} CPUs): started")
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                outcome = pending.pop(ref)
+                _collect(db, fleet, outcome, ref, start)
+                tell(_describe(outcome))
+    except KeyboardInterrupt:
+        fleet.interrupted = True
+        for ref, outcome in pending.items():
+            ray.cancel(ref, force=True)
+            outcome.status, outcome.reason = "cancelled", "stopped by the user (Ctrl-C)"
+            tell(_describe(outcome))
+        fleet.seconds = time.perf_counter() - start
+        raise
+    finally:
+        disconnect()
+    fleet.seconds = time.perf_counter() - start
+    return fleet
+
+
+def _collect(
+    db: sqlite_utils.Database, fleet: FleetResult, outcome: NodeOutcome, ref: Any, start: float
+) -> None:
+    import ray
+
+    outcome.seconds = time.perf_counter() - start
+    try:
+        exported = ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:  # the task raised (a missing library, say)
+        outcome.status, outcome.reason = "failed", _error_text(exc)
+        return
+    except ray.exceptions.TaskCancelledError as exc:
+        outcome.status, outcome.reason = "cancelled", _error_text(exc)
+        return
+    except ray.exceptions.RayError as exc:  # the node or its worker died, or it was unreachable
+        outcome.status, outcome.reason = "lost", _error_text(exc)
+        return
+    run = exported["run"]
+    results = exported.get("results") or []
+    outcome.run_id = store.import_run(db, exported, fleet_id=fleet.fleet_id)
+    outcome.status = str(run.get("status"))
+    outcome.results = len(results)
+    outcome.ok = sum(1 for r in results if r.get("status") == "ok")
+    failures = sorted(
+        {f"{r['backend']}: {r.get('error')}" for r in results if r.get("status") != "ok"}
+    )
+    if failures:
+        outcome.reason = "; ".join(failures)[:500]
+    elif outcome.status != "ok":
+        outcome.reason = run.get("message")
+
+
+def _describe(outcome: NodeOutcome) -> str:
+    head = f"{outcome.node.label}: {outcome.status}"
+    if outcome.run_id is not None:
+        head += f", run {outcome.run_id}: {outcome.ok} of {outcome.results} configurations ok"
+    if outcome.seconds is not None:
+        head += f" after {outcome.seconds:.1f} s"
+    return head + (f" ({outcome.reason})" if outcome.reason else "")
