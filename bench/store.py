@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 import sqlite_utils
 
-from bench.environment import machine_matches, machine_of
+from bench.environment import machine_label, machine_matches, machine_of
 from bench.stats import LatencyStats
 from core.db import transaction, utc_now
 from core.errors import DlradarError, NotFoundError
@@ -664,6 +664,23 @@ def import_runs(db: sqlite_utils.Database, exported: Iterable[dict[str, Any]]) -
         summary.added.append(run_id)
         summary.results += len(item.get("results") or [])
     return summary
+
+
+def machines(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every distinct machine that has runs stored, in order of its first run, each with its
+    `label` (bench.environment.machine_label), `runs` and `last_run` (started_at)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for text, started in db.execute(
+        "SELECT machine, started_at FROM bench_runs ORDER BY id"
+    ).fetchall():
+        machine = json.loads(text or "{}")
+        if not machine:
+            continue
+        label = machine_label(machine)
+        entry = seen.setdefault(label, machine | {"label": label, "runs": 0})
+        entry["runs"] += 1
+        entry["last_run"] = started
+    return list(seen.values())
 
 
 def run_ids_of_fleet(db: sqlite_utils.Database, fleet_id: str) -> list[int]:

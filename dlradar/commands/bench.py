@@ -654,6 +654,30 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
     click.echo(render(runs, fmt, columns), nl=False)
 
 
+@bench.command("machines")
+@db_option
+@format_option()
+def machines_command(db_path: str | None, fmt: str) -> None:
+    """List the machines that measured the stored runs: hostname, Ray node id (runs of a
+    `bench fleet`), CPU, cores, memory, runs. `dlradar radar --machine` takes any of the names.
+
+    \b
+    Example:
+      dlradar bench machines --format jsonl
+    """
+    rows = store.machines(open_existing_db(db_path))
+    if fmt in ("table", "csv"):
+        for row in rows:
+            gpus = row.get("accelerators") or []
+            row["accelerators"] = ", ".join(str(a.get("name")) for a in gpus) or None
+            row["torch"] = (row.get("versions") or {}).get("torch")
+    columns = (
+        "label", "hostname", "node_id", "cpu_model", "logical_cores", "memory_gb",
+        "accelerators", "torch", "runs", "last_run",
+    )  # fmt: skip
+    click.echo(render(rows, fmt, columns), nl=False)
+
+
 @bench.command("show")
 @click.argument("run_ids", nargs=-1, type=int)
 @click.option("--all", "all_runs", is_flag=True, help="Every stored run (default: the latest).")
