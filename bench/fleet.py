@@ -14,6 +14,7 @@ Ray is imported here only, inside functions, so `import bench` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -93,6 +94,14 @@ class FleetResult:
         return [o.run_id for o in self.outcomes if o.run_id is not None]
 
 
+class FleetInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a fleet: the remote tasks were cancelled; `fleet` holds what finished."""
+
+    def __init__(self, fleet: FleetResult) -> None:
+        super().__init__("stopped by the user (Ctrl-C)")
+        self.fleet = fleet
+
+
 def resolve_address(address: str | None) -> str:
     """--address, else $RAY_ADDRESS; a fleet needs an existing cluster (`ray start --head`)."""
     chosen = address or os.environ.get(ENV_ADDRESS)
@@ -107,8 +116,9 @@ def resolve_address(address: str | None) -> str:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def connect(address: str) -> None:
-    """Join the cluster at `address` as a driver (the cluster keeps running after we leave)."""
+def connect(address: str) -> bool:
+    """Join the cluster at `address` as a driver (the cluster keeps running after we leave);
+    False when this process is connected already (the caller's connection is used)."""
     host = address.rsplit(":", 1)[0].strip("[]")
     if host in LOOPBACK and "ray" not in sys.modules:
         # Ray rewrites a loopback address to this machine's network address (where a cluster
@@ -117,13 +127,14 @@ def connect(address: str) -> None:
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # Ray's notes on accelerator variables
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise DlradarError(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
+    return True
 
 
 def disconnect() -> None:
@@ -244,23 +255,28 @@ def run_fleet(
     tell = say or (lambda _text: None)
     fleet = FleetResult(fleet_id or uuid.uuid4().hex)
     start = time.perf_counter()
-    connect(address)
-    chosen = select_nodes(cluster_nodes(), nodes)
+    joined = connect(address)
+    try:
+        chosen = select_nodes(cluster_nodes(), nodes)
+    except BaseException:
+        if joined:
+            disconnect()
+        raise
     remote = ray.remote(measure_on_node)
     pending: dict[Any, NodeOutcome] = {}
-    for node in chosen:
-        outcome = NodeOutcome(node)
-        fleet.outcomes.append(outcome)
-        ref = remote.options(
-            name=f"dlradar-bench-{node.node_id[:8]}",
-            num_cpus=node.cpus,  # the whole node: nothing else is scheduled there while it times
-            max_retries=0,  # a run that died is reported, not repeated elsewhere
-            retry_exceptions=False,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
-        ).remote(config, fleet.fleet_id)
-        pending[ref] = outcome
-        tell(f"{node.label} ({node.address}, {node.cpus} CPUs): started")
     try:
+        for node in chosen:
+            outcome = NodeOutcome(node)
+            fleet.outcomes.append(outcome)
+            ref = remote.options(
+                name=f"dlradar-bench-{node.node_id[:8]}",
+                num_cpus=node.cpus,  # the whole node: nothing else is scheduled there meanwhile
+                max_retries=0,  # a run that died is reported, not repeated elsewhere
+                retry_exceptions=False,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
+            ).remote(config, fleet.fleet_id)
+            pending[ref] = outcome
+            tell(f"{node.label} ({node.address}, {node.cpus} CPUs): started")
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
@@ -270,13 +286,16 @@ def run_fleet(
     except KeyboardInterrupt:
         fleet.interrupted = True
         for ref, outcome in pending.items():
-            ray.cancel(ref, force=True)
+            with contextlib.suppress(Exception):  # already gone: nothing left to stop
+                ray.cancel(ref, force=True)
             outcome.status, outcome.reason = "cancelled", "stopped by the user (Ctrl-C)"
-            tell(_describe(outcome))
+            with contextlib.suppress(Exception):
+                tell(_describe(outcome))
         fleet.seconds = time.perf_counter() - start
-        raise
+        raise FleetInterrupted(fleet) from None
     finally:
-        disconnect()
+        if joined:
+            disconnect()
     fleet.seconds = time.perf_counter() - start
     return fleet
 

@@ -81,6 +81,11 @@ def ray_cluster() -> Iterator[LocalCluster]:
     try:
         cluster.add_node(**node_args)
         cluster.wait_for_nodes()
+        import ray
+
+        # One driver for the module: the fleets reuse its warm workers (bench.fleet keeps a
+        # connection it did not make), so later tests do not import torch again.
+        ray.init(address=cluster.address, log_to_driver=False)
         yield LocalCluster(cluster, workdir)
     finally:
         import ray
@@ -93,16 +98,25 @@ def ray_cluster() -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="module")
-def fleet_db(ray_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fleet run of lenet5 on both nodes, with 2 threads each (Ray would give them 1)."""
+def fleet_run(
+    ray_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """A fleet run of lenet5 on both nodes, with 2 threads each (Ray would give them 1), on
+    the CPU and on CUDA, which these nodes lack; returns the database and the driver's stderr."""
     db = tmp_path_factory.mktemp("fleet") / "driver.db"
     result = CliRunner().invoke(
         cli,
         ["bench", "fleet", "--address", ray_cluster.address, *PROFILE, "--threads", "2",
-         "--backend", "torch,onnxruntime", "--format", "jsonl", "--db", str(db)],
+         "--backend", "torch,onnxruntime", "--device", "cpu,cuda", "--format", "jsonl",
+         "--db", str(db)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output + str(result.exception)
-    return db
+    return db, result.stderr
+
+
+@pytest.fixture(scope="module")
+def fleet_db(fleet_run: tuple[Path, str]) -> Path:
+    return fleet_run[0]
 
 
 def _jsonl(text: str) -> list[dict[str, Any]]:
@@ -110,8 +124,9 @@ def _jsonl(text: str) -> list[dict[str, Any]]:
 
 
 def test_a_fleet_measures_every_node_and_names_it(
-    ray_cluster: LocalCluster, fleet_db: Path
+    ray_cluster: LocalCluster, fleet_run: tuple[Path, str]
 ) -> None:
+    fleet_db = fleet_run[0]
     result = CliRunner().invoke(
         cli, ["bench", "show", "--all", "--format", "jsonl", "--db", str(fleet_db)]
     )
@@ -119,8 +134,15 @@ def test_a_fleet_measures_every_node_and_names_it(
     rows = _jsonl(result.stdout)
     nodes = {row["machine"]["node_id"] for row in rows}
     assert nodes == set(ray_cluster.node_ids())  # both nodes' results arrived, each naming its node
-    assert {row["backend"] for row in rows} == {"torch", "onnxruntime"}
-    assert len(rows) == 4 and all(row["status"] == "ok" for row in rows)
+    cpu = [row for row in rows if row["device"] == "cpu"]
+    assert {row["backend"] for row in cpu} == {"torch", "onnxruntime"}
+    assert len(cpu) == 4 and all(row["status"] == "ok" for row in cpu)
+    # what a node lacks is reported with its reason, and its other results are kept
+    cuda = [row for row in rows if row["device"] == "cuda"]
+    assert len(cuda) == 4 and {row["status"] for row in cuda} == {"unavailable"}
+    assert all("CUDA is not available" in row["error"] for row in cuda)
+    stderr = fleet_run[1]
+    assert stderr.count("partial") == 2 and "CUDA is not available" in stderr
     assert len({row["fleet_id"] for row in rows}) == 1 and rows[0]["fleet_id"]
     for row in rows:
         machine = row["machine"]
@@ -129,7 +151,7 @@ def test_a_fleet_measures_every_node_and_names_it(
         assert isinstance(machine["accelerators"], list)
     db = open_db(fleet_db)
     runs = store.list_runs(db)
-    assert len(runs) == 2 and {r["status"] for r in runs} == {"ok"}
+    assert len(runs) == 2 and {r["status"] for r in runs} == {"partial"}
     assert len({r["uuid"] for r in runs}) == 2
 
 
@@ -140,7 +162,7 @@ def test_threads_inside_a_task_are_what_was_asked(fleet_db: Path) -> None:
         # Ray starts workers with OMP_NUM_THREADS=1; the task set what --threads asked.
         assert environment["omp_num_threads"] == "2"
         assert environment["torch_threads"]["intra"] == 2
-    assert {row["threads"] for row in store.result_rows(db)} == {2}
+    assert {row["threads"] for row in store.result_rows(db) if row["device"] == "cpu"} == {2}
 
 
 def test_export_and_import_carry_runs_without_duplicates(fleet_db: Path, tmp_path: Path) -> None:
@@ -167,7 +189,7 @@ def test_export_and_import_carry_runs_without_duplicates(fleet_db: Path, tmp_pat
     assert "imported 0 run(s)" in back_home.stderr and "2 already stored" in back_home.stderr
     original = store.result_rows(open_db(fleet_db))
     copied = store.result_rows(open_db(elsewhere))
-    assert len(copied) == len(original) == 4
+    assert len(copied) == len(original) == 8
 
     def same(row: store.ResultRow) -> tuple[Any, ...]:
         return (row["machine"], row["model"], row["backend"], row["latency_ms"], row["fleet_id"])
@@ -175,7 +197,39 @@ def test_export_and_import_carry_runs_without_duplicates(fleet_db: Path, tmp_pat
     assert sorted(map(same, copied), key=str) == sorted(map(same, original), key=str)
     # raw samples travel too
     db = open_db(elsewhere)
-    assert all(store.samples(db, row["result_id"]) for row in copied)
+    assert all(store.samples(db, row["result_id"]) for row in copied if row["status"] == "ok")
+
+
+def test_ctrl_c_cancels_the_remote_tasks_and_keeps_what_finished(
+    ray_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    from bench.fleet import FleetInterrupted, run_fleet
+    from bench.runner import profile_config
+    from bench.timing import TimingConfig
+
+    config = profile_config(
+        "quick",
+        models=("lenet5",),
+        backends=("torch",),
+        size="small",
+        timing=TimingConfig(warmup=1, min_iterations=5, min_time_s=0.05, max_time_s=1.0),
+    )
+    db = open_db(tmp_path / "driver.db")
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        lines.append(text)
+        if ": ok, run" in text:  # the first node's run is stored: now the user presses Ctrl-C
+            raise KeyboardInterrupt
+
+    with pytest.raises(FleetInterrupted) as stopped:
+        run_fleet(db, config, address=ray_cluster.address, nodes=ray_cluster.node_ids(), say=say)
+    fleet = stopped.value.fleet
+    assert fleet.interrupted and len(fleet.run_ids) == 1
+    statuses = sorted(o.status for o in fleet.outcomes)
+    assert statuses == ["cancelled", "ok"]
+    assert [r["id"] for r in store.list_runs(db)] == fleet.run_ids  # what finished is kept
+    assert sum("cancelled" in line for line in lines) == 1, lines
 
 
 def test_a_node_killed_mid_run_is_reported_and_the_others_kept(

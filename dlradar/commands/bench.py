@@ -43,6 +43,7 @@ SHOW_COLUMNS = (
     "noisy",
     "status",
     "error",
+    "machine",
 )
 
 
@@ -102,6 +103,8 @@ def _flat_row(row: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(row)
     for key in ("p50", "p90", "p99", "iqr", "mean"):
         out[f"{key}_ms"] = latency.get(key)
+    if isinstance(row.get("machine"), dict):
+        out["machine"] = machine_label(row["machine"])
     evaluation = row.get("eval") or {}
     for key in ("accuracy", "f1_macro", "onnx_accuracy", "onnx_accuracy_diff", "fit"):
         out[key] = evaluation.get(key)
@@ -284,18 +287,23 @@ def fleet_command(
       RAY_ADDRESS=HEAD:6379 dlradar bench fleet --model lenet5 --threads 1,4 --format jsonl
       dlradar bench fleet --address HEAD:6379 --nodes 8f3a,c41b --model resnet18
     """
-    from bench.fleet import resolve_address, run_fleet
+    from bench.fleet import FleetInterrupted, resolve_address, run_fleet
 
     config = profile_config(config_path, options)
     chosen_address = resolve_address(address)
     db = open_db(db_path)
-    fleet = run_fleet(
-        db,
-        config,
-        address=chosen_address,
-        nodes=split_list(nodes),
-        say=lambda text: click.echo(text, err=True),
-    )
+    try:
+        fleet = run_fleet(
+            db,
+            config,
+            address=chosen_address,
+            nodes=split_list(nodes),
+            say=lambda text: click.echo(text, err=True),
+        )
+    except FleetInterrupted as stop:
+        kept = ", ".join(map(str, stop.fleet.run_ids)) or "none"
+        click.echo(f"fleet {stop.fleet.fleet_id}: interrupted; runs kept: {kept}", err=True)
+        raise
     rows = store.result_rows(db, run_ids=fleet.run_ids) if fleet.run_ids else []
     emit_results(rows, fmt)
     warn_noisy(rows)
@@ -638,6 +646,7 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
             env = run.pop("environment")
             run["cpu"] = env.get("cpu_model")
             run["torch"] = (env.get("versions") or {}).get("torch")
+            run["machine"] = machine_label(run.get("machine"))
     columns = (
         "id",
         "kind",
@@ -647,8 +656,10 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
         "finished_at",
         "results",
         "failed",
+        "machine",
         "cpu",
         "torch",
+        "fleet_id",
         "git_commit",
     )
     click.echo(render(runs, fmt, columns), nl=False)
