@@ -102,6 +102,8 @@ def show_machines() -> None:
         )
     if table.empty:
         return
+    if len(names) >= 2:
+        st.markdown(md_text(f"Side by side: {' | '.join(names)}"))
     shared = st.toggle(
         "Only configurations measured on two machines or more",
         value=len(names) >= 2,
@@ -117,8 +119,6 @@ def show_machines() -> None:
         },
         key="bench_machines_table",
     )
-    if len(names) >= 2:
-        st.markdown(md_text(f"Side by side: {' | '.join(names)}"))
     if len(names) >= 2 and not table.empty:
         long = table.melt(
             id_vars=MACHINE_KEYS, value_vars=names, var_name="machine", value_name="p50_ms"
