@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -114,12 +115,23 @@ def resolve_address(address: str | None) -> str:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+CONNECT_TIMEOUT_S = 10
 
 
 def connect(address: str) -> bool:
     """Join the cluster at `address` as a driver (the cluster keeps running after we leave);
     False when this process is connected already (the caller's connection is used)."""
-    host = address.rsplit(":", 1)[0].strip("[]")
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise DlradarError(f"--address {address!r}: expected HOST:PORT, e.g. 10.0.0.5:6379")
+    try:  # Ray itself would retry an unreachable address for minutes
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise DlradarError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with"
+            " `ray start --head` and pass the address it prints"
+        ) from exc
     if host in LOOPBACK and "ray" not in sys.modules:
         # Ray rewrites a loopback address to this machine's network address (where a cluster
         # started on 127.0.0.1 does not listen) unless told that it runs without a network.

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from dashboard_fixtures import build_fleet, machine_labels
 
@@ -100,3 +102,20 @@ def test_import_refuses_what_is_no_export_and_is_idempotent(tmp_path: Path) -> N
     assert refused.exit_code == 1 and "not an exported benchmark run" in refused.stderr
     missing = runner.invoke(cli, ["bench", "export", "99", "-o", str(out), "--db", str(source)])
     assert missing.exit_code == 1 and "99" in missing.stderr
+
+
+def test_a_fleet_without_a_reachable_cluster_fails_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    runner = CliRunner()
+    db = ["--db", str(tmp_path / "x.db"), "--model", "lenet5"]
+    missing = runner.invoke(cli, ["bench", "fleet", *db])
+    assert missing.exit_code == 1 and "RAY_ADDRESS" in missing.stderr
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    refused = runner.invoke(cli, ["bench", "fleet", "--address", f"127.0.0.1:{port}", *db])
+    assert refused.exit_code == 1 and "no Ray cluster answers" in refused.stderr
+    malformed = runner.invoke(cli, ["bench", "fleet", "--address", "nowhere", *db])
+    assert malformed.exit_code == 1 and "HOST:PORT" in malformed.stderr
