@@ -1,7 +1,8 @@
 """Run one benchmark profile on every node of an existing Ray cluster (`dlradar bench fleet`).
 
 One task per node, pinned to it (NodeAffinitySchedulingStrategy, soft=False) and reserving all
-of its CPUs, so nothing else Ray schedules runs there while it times. Inside the task the
+of its CPUs and GPUs, so nothing else Ray schedules runs there while it times (and CUDA stays
+visible to it: Ray hides the GPUs from a task that asks for none). Inside the task the
 thread counts are set explicitly (Ray sets OMP_NUM_THREADS=1 in its workers) and the run is the
 same harness as `bench run` (bench.runner.run_benchmark) into a temporary database on the node;
 the task returns the run exported (bench.store.export_run), and the driver imports each node's
@@ -50,6 +51,7 @@ class FleetNode:
     address: str
     cpus: int
     alive: bool
+    gpus: int = 0
 
     @property
     def label(self) -> str:
@@ -74,6 +76,7 @@ class NodeOutcome:
             "hostname": self.node.hostname,
             "address": self.node.address,
             "cpus": self.node.cpus,
+            "gpus": self.node.gpus,
             "status": self.status,
             "run_id": self.run_id,
             "results": self.results,
@@ -170,6 +173,7 @@ def cluster_nodes() -> list[FleetNode]:
                 address=str(node.get("NodeManagerAddress") or ""),
                 cpus=int(resources.get("CPU") or 0),
                 alive=bool(node.get("Alive")),
+                gpus=int(resources.get("GPU") or 0),
             )
         )
     return out
@@ -283,12 +287,15 @@ def run_fleet(
             ref = remote.options(
                 name=f"dlradar-bench-{node.node_id[:8]}",
                 num_cpus=node.cpus,  # the whole node: nothing else is scheduled there meanwhile
+                # and its GPUs: Ray hides every GPU from a task that asks for none
+                num_gpus=node.gpus,
                 max_retries=0,  # a run that died is reported, not repeated elsewhere
                 retry_exceptions=False,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
             ).remote(config, fleet.fleet_id)
             pending[ref] = outcome
-            tell(f"{node.label} ({node.address}, {node.cpus} CPUs): started")
+            gpus = f", {node.gpus} GPUs" if node.gpus else ""
+            tell(f"{node.label} ({node.address}, {node.cpus} CPUs{gpus}): started")
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:

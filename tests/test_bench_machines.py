@@ -119,3 +119,24 @@ def test_a_fleet_without_a_reachable_cluster_fails_in_one_line(
     assert refused.exit_code == 1 and "no Ray cluster answers" in refused.stderr
     malformed = runner.invoke(cli, ["bench", "fleet", "--address", "nowhere", *db])
     assert malformed.exit_code == 1 and "HOST:PORT" in malformed.stderr
+
+
+def test_nodes_are_chosen_by_id_or_its_start() -> None:
+    from bench.fleet import FleetNode, select_nodes
+    from core.errors import DlradarError
+
+    nodes = [
+        FleetNode("aaaa1111", "one", "10.0.0.1", cpus=8, alive=True, gpus=1),
+        FleetNode("aaaa2222", "two", "10.0.0.2", cpus=4, alive=True),
+        FleetNode("bbbb3333", "three", "10.0.0.3", cpus=4, alive=False),
+        FleetNode("cccc4444", "head", "10.0.0.4", cpus=0, alive=True),  # no CPUs to time on
+    ]
+    assert [n.hostname for n in select_nodes(nodes)] == ["one", "two"]
+    assert [n.hostname for n in select_nodes(nodes, ["aaaa2", "aaaa1111"])] == ["two", "one"]
+    for wanted, message in (
+        (["aaaa"], "matches several nodes"),
+        (["ffff"], "is no node of the cluster"),
+        (["bbbb"], "is not alive"),
+    ):
+        with pytest.raises(DlradarError, match=message):
+            select_nodes(nodes, wanted)
