@@ -5,8 +5,8 @@ of its CPUs and GPUs, so nothing else Ray schedules runs there while it times (a
 visible to it: Ray hides the GPUs from a task that asks for none). Inside the task the
 thread counts are set explicitly (Ray sets OMP_NUM_THREADS=1 in its workers) and the run is the
 same harness as `bench run` (bench.runner.run_benchmark) into a temporary database on the node;
-the task returns the run exported (bench.store.export_run), and the driver imports each node's
-run into its own database as it arrives, all under one fleet id. A node that fails, dies or
+the task streams the run back one measured configuration at a time (bench.store.export_run_part),
+and the driver stores each part in its own database as it arrives, all under one fleet id. A node that fails, dies or
 lacks a backend is reported with its reason while the others finish; KeyboardInterrupt cancels
 the remote tasks and keeps what finished.
 
@@ -18,13 +18,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +71,7 @@ class NodeOutcome:
     ok: int = 0
     reason: str | None = None
     seconds: float | None = None
+    failures: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +98,7 @@ class FleetResult:
 
     @property
     def run_ids(self) -> list[int]:
+        """Runs stored here: finished ones, and the kept part of a run whose node was lost."""
         return [o.run_id for o in self.outcomes if o.run_id is not None]
 
 
@@ -216,9 +220,11 @@ def set_threads(threads: int) -> dict[str, Any]:
     }
 
 
-def measure_on_node(config: RunConfig, fleet_id: str) -> dict[str, Any]:
-    """The body of a node's task: `bench run`'s harness into a temporary database on the node,
-    returned as an exported run (bench.store.export_run) with the node's id in its machine."""
+def measure_on_node(config: RunConfig, fleet_id: str) -> Iterator[dict[str, Any]]:
+    """The body of a node's task (a Ray streaming generator): `bench run`'s harness into a
+    temporary database on the node, yielding the run as it grows (bench.store.export_run_part:
+    the run with the results measured since the last part), so that the driver keeps every
+    finished configuration even if the node dies later."""
     import ray
 
     from bench.runner import run_benchmark
@@ -228,15 +234,42 @@ def measure_on_node(config: RunConfig, fleet_id: str) -> dict[str, Any]:
     node_id = ray.get_runtime_context().get_node_id()
     set_threads(max(config.threads))
     with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{node_id[:8]}-") as tmp:
-        db = open_db(Path(tmp) / "node.db", [SCHEMA])
+        path = Path(tmp) / "node.db"
+        db = open_db(path, [SCHEMA])
+        reader = open_db(path, [SCHEMA], migrate=False)
+        events: queue.Queue[str | None] = queue.Queue()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                set_threads(max(config.threads))  # this thread's own OpenMP setting
+                run_benchmark(db, config, say=events.put, node_id=node_id, fleet_id=fleet_id)
+            except BaseException as exc:  # raised below, in the task, after what was measured
+                failure.append(exc)
+            finally:
+                events.put(None)
+
+        worker = threading.Thread(target=work, name="dlradar-bench-node", daemon=True)
+        worker.start()
+        sent = 0
         try:
-            lines: list[str] = []
-            run_id = run_benchmark(db, config, say=lines.append, node_id=node_id, fleet_id=fleet_id)
-            exported = store.export_run(db, run_id)
+            while True:
+                line = events.get()
+                run_ids = [int(r["id"]) for r in reader.query("SELECT id FROM bench_runs")]
+                # "[n/total] ..." follows each stored configuration; None: the run is over
+                if run_ids and (line is None or line.startswith("[")):
+                    part, last = store.export_run_part(reader, run_ids[0], sent)
+                    if last != sent or line is None:
+                        sent = last
+                        yield part
+                if line is None:
+                    break
+            worker.join()
+            if failure:
+                raise failure[0]
         finally:
+            reader.conn.close()
             db.conn.close()
-    exported["log"] = lines
-    return exported
 
 
 def _error_text(exc: BaseException) -> str:
@@ -279,7 +312,7 @@ def run_fleet(
             disconnect()
         raise
     remote = ray.remote(measure_on_node)
-    pending: dict[Any, NodeOutcome] = {}
+    pending: dict[Any, NodeOutcome] = {}  # node's ObjectRefGenerator -> its outcome
     try:
         for node in chosen:
             outcome = NodeOutcome(node)
@@ -289,6 +322,7 @@ def run_fleet(
                 num_cpus=node.cpus,  # the whole node: nothing else is scheduled there meanwhile
                 # and its GPUs: Ray hides every GPU from a task that asks for none
                 num_gpus=node.gpus,
+                num_returns="streaming",  # a part of the run per measured configuration
                 max_retries=0,  # a run that died is reported, not repeated elsewhere
                 retry_exceptions=False,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
@@ -297,17 +331,27 @@ def run_fleet(
             gpus = f", {node.gpus} GPUs" if node.gpus else ""
             tell(f"{node.label} ({node.address}, {node.cpus} CPUs{gpus}): started")
         while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                outcome = pending.pop(ref)
-                _collect(db, fleet, outcome, ref, start)
-                tell(_describe(outcome))
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for parts in ready:
+                outcome = pending[parts]
+                stored = outcome.results
+                if _receive(db, fleet, outcome, parts):
+                    if outcome.results > stored:
+                        tell(
+                            f"{outcome.node.label}: {outcome.results} configuration(s) stored"
+                            f" in run {outcome.run_id}"
+                        )
+                else:
+                    del pending[parts]
+                    outcome.seconds = time.perf_counter() - start
+                    tell(_describe(outcome))
     except KeyboardInterrupt:
         fleet.interrupted = True
         for ref, outcome in pending.items():
             with contextlib.suppress(Exception):  # already gone: nothing left to stop
                 ray.cancel(ref, force=True)
             outcome.status, outcome.reason = "cancelled", "stopped by the user (Ctrl-C)"
+            _close_lost_run(db, outcome)
             with contextlib.suppress(Exception):
                 tell(_describe(outcome))
         fleet.seconds = time.perf_counter() - start
@@ -319,36 +363,59 @@ def run_fleet(
     return fleet
 
 
-def _collect(
-    db: sqlite_utils.Database, fleet: FleetResult, outcome: NodeOutcome, ref: Any, start: float
-) -> None:
+def _receive(
+    db: sqlite_utils.Database, fleet: FleetResult, outcome: NodeOutcome, parts: Any
+) -> bool:
+    """Store the node's next part; False once the node is done (finished, failed or lost)."""
     import ray
 
-    outcome.seconds = time.perf_counter() - start
     try:
-        exported = ray.get(ref)
+        ref = next(parts)
+    except StopIteration:
+        if outcome.status == "pending":  # a generator that ended without a single part
+            outcome.status, outcome.reason = "failed", "the node returned no run"
+        return False
+    try:
+        part = ray.get(ref)
     except ray.exceptions.RayTaskError as exc:  # the task raised (a missing library, say)
         outcome.status, outcome.reason = "failed", _error_text(exc)
-        return
     except ray.exceptions.TaskCancelledError as exc:
         outcome.status, outcome.reason = "cancelled", _error_text(exc)
-        return
     except ray.exceptions.RayError as exc:  # the node or its worker died, or it was unreachable
         outcome.status, outcome.reason = "lost", _error_text(exc)
-        return
-    run = exported["run"]
-    results = exported.get("results") or []
-    outcome.run_id = store.import_run(db, exported, fleet_id=fleet.fleet_id)
-    outcome.status = str(run.get("status"))
-    outcome.results = len(results)
-    outcome.ok = sum(1 for r in results if r.get("status") == "ok")
-    failures = sorted(
-        {f"{r['backend']}: {r.get('error')}" for r in results if r.get("status") != "ok"}
+    else:
+        _store_part(db, fleet, outcome, part)
+        return True
+    _close_lost_run(db, outcome)
+    return False
+
+
+def _store_part(
+    db: sqlite_utils.Database, fleet: FleetResult, outcome: NodeOutcome, part: dict[str, Any]
+) -> None:
+    run = part["run"]
+    results = part.get("results") or []
+    outcome.run_id = store.merge_run_part(db, part, fleet_id=fleet.fleet_id)
+    outcome.results += len(results)
+    outcome.ok += sum(1 for r in results if r.get("status") == "ok")
+    outcome.failures.extend(
+        f"{r['backend']} {r['device']}: {r.get('error')}"
+        for r in results
+        if r.get("status") != "ok"
     )
-    if failures:
-        outcome.reason = "; ".join(failures)[:500]
-    elif outcome.status != "ok":
+    outcome.status = str(run.get("status"))
+    if outcome.failures:
+        outcome.reason = "; ".join(sorted(set(outcome.failures)))[:500]
+    elif outcome.status not in ("ok", "running"):
         outcome.reason = run.get("message")
+
+
+def _close_lost_run(db: sqlite_utils.Database, outcome: NodeOutcome) -> None:
+    """A node that stopped mid-run: its stored part of the run is kept, marked interrupted."""
+    if outcome.run_id is not None:
+        store.finish_run(
+            db, outcome.run_id, "interrupted", f"node {outcome.status}: {outcome.reason}"[:500]
+        )
 
 
 def _describe(outcome: NodeOutcome) -> str:

@@ -608,6 +608,61 @@ def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
     return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
 
 
+def export_run_part(
+    db: sqlite_utils.Database, run_id: int, after_result_id: int = 0
+) -> tuple[dict[str, Any], int]:
+    """The run (its current status) with only its results after `after_result_id`, and the last
+    result id included: how a fleet node sends its results as they are measured."""
+    exported = export_run(db, run_id)
+    ids = [
+        int(r["id"])
+        for r in db.query("SELECT id FROM bench_results WHERE run_id = ? ORDER BY id", [run_id])
+    ]
+    fresh = [i for i, result_id in enumerate(ids) if result_id > after_result_id]
+    exported["results"] = [exported["results"][i] for i in fresh]
+    return exported, ids[fresh[-1]] if fresh else after_result_id
+
+
+def _insert_results(
+    db: sqlite_utils.Database, run_id: int, results: Iterable[dict[str, Any]]
+) -> int:
+    columns = _columns(db, "bench_results")
+    count = 0
+    for result in results:
+        row = {k: v for k, v in result.items() if k in columns and k not in _LOCAL_RESULT_COLUMNS}
+        for key in _RESULT_JSON:
+            if key in row:
+                row[key] = _json(row[key]) if key != "config" else _json(row[key]) or "{}"
+        row["run_id"] = run_id
+        result_id = _insert(db, "bench_results", row)
+        db.conn.executemany(
+            "INSERT INTO bench_samples (result_id, iteration, ms) VALUES (?, ?, ?)",
+            [(result_id, i, float(ms)) for i, ms in enumerate(result.get("samples_ms") or [])],
+        )
+        count += 1
+    return count
+
+
+def merge_run_part(
+    db: sqlite_utils.Database, exported: dict[str, Any], *, fleet_id: str | None = None
+) -> int:
+    """Store a part of a run (export_run_part): the run the first time its uuid is seen, then
+    each part's results, and the run's status, end and message as the part says."""
+    _check_export(exported)
+    run = exported["run"]
+    with transaction(db):
+        rows = list(db.query("SELECT id FROM bench_runs WHERE uuid = ?", [run["uuid"]]))
+        if not rows:
+            return _import_new(db, exported, fleet_id)
+        run_id = int(rows[0]["id"])
+        _insert_results(db, run_id, exported.get("results") or [])
+        db.execute(
+            "UPDATE bench_runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
+            [run.get("status"), run.get("finished_at"), run.get("message"), run_id],
+        )
+    return run_id
+
+
 def import_run(
     db: sqlite_utils.Database, exported: dict[str, Any], *, fleet_id: str | None = None
 ) -> int | None:
@@ -615,41 +670,35 @@ def import_run(
     run id, or None when a run with its uuid is stored already (importing twice adds nothing).
 
     `fleet_id` sets the run's fleet (the driver of `bench fleet` groups its nodes' runs)."""
+    _check_export(exported)
+    with transaction(db):
+        if list(db.query("SELECT 1 FROM bench_runs WHERE uuid = ?", [exported["run"]["uuid"]])):
+            return None
+        return _import_new(db, exported, fleet_id)
+
+
+def _check_export(exported: dict[str, Any]) -> None:
     if exported.get("format") != EXPORT_FORMAT or not isinstance(exported.get("run"), dict):
         raise DlradarError(f"not an exported benchmark run (expected format {EXPORT_FORMAT!r})")
     if int(exported.get("version") or 0) > EXPORT_VERSION:
         raise DlradarError(
             f"exported with a newer format (version {exported['version']}); upgrade dlradar"
         )
-    run = dict(exported["run"])
-    run_uuid = run.get("uuid")
-    if not run_uuid:
+    if not exported["run"].get("uuid"):
         raise DlradarError("exported run has no uuid")
-    run_columns, result_columns = _columns(db, "bench_runs"), _columns(db, "bench_results")
+
+
+def _import_new(db: sqlite_utils.Database, exported: dict[str, Any], fleet_id: str | None) -> int:
+    """Insert an exported run and its results (inside the caller's transaction)."""
+    run = dict(exported["run"])
     for key in _RUN_JSON:
         run[key] = _json(run.get(key)) or "{}"
     if fleet_id is not None:
         run["fleet_id"] = fleet_id
-    run_row = {k: v for k, v in run.items() if k in run_columns and k not in _LOCAL_RUN_COLUMNS}
-    with transaction(db):
-        if list(db.query("SELECT 1 FROM bench_runs WHERE uuid = ?", [run_uuid])):
-            return None
-        run_id = _insert(db, "bench_runs", run_row)
-        for result in exported.get("results") or []:
-            row = {
-                k: v
-                for k, v in result.items()
-                if k in result_columns and k not in _LOCAL_RESULT_COLUMNS
-            }
-            for key in _RESULT_JSON:
-                if key in row:
-                    row[key] = _json(row[key]) if key != "config" else _json(row[key]) or "{}"
-            row["run_id"] = run_id
-            result_id = _insert(db, "bench_results", row)
-            db.conn.executemany(
-                "INSERT INTO bench_samples (result_id, iteration, ms) VALUES (?, ?, ?)",
-                [(result_id, i, float(ms)) for i, ms in enumerate(result.get("samples_ms") or [])],
-            )
+    columns = _columns(db, "bench_runs")
+    run_row = {k: v for k, v in run.items() if k in columns and k not in _LOCAL_RUN_COLUMNS}
+    run_id = _insert(db, "bench_runs", run_row)
+    _insert_results(db, run_id, exported.get("results") or [])
     return run_id
 
 

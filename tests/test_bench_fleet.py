@@ -246,8 +246,9 @@ def test_a_node_killed_mid_run_is_reported_and_the_others_kept(
         "quick",
         models=("lenet5",),
         backends=("torch",),
+        batch_sizes=(1, 2),  # two configurations: the node dies during the second
         size="small",
-        timing=TimingConfig(warmup=1, min_iterations=5, min_time_s=2.0, max_time_s=4.0),
+        timing=TimingConfig(warmup=1, min_iterations=5, min_time_s=3.0, max_time_s=5.0),
     )
     db = open_db(tmp_path / "driver.db")
     lines: list[str] = []
@@ -264,18 +265,25 @@ def test_a_node_killed_mid_run_is_reported_and_the_others_kept(
 
     driver = threading.Thread(target=drive)
     driver.start()
-    deadline = time.monotonic() + 60
-    # The doomed node's task is running once it made its temporary database.
-    while not list(ray_cluster.workdir.glob(f"dlradar-fleet-{doomed.node_id[:8]}-*")):
-        assert time.monotonic() < deadline, "the node's task never started"
-        time.sleep(0.1)
+    deadline = time.monotonic() + 90
+    # Kill the node once its first configuration is stored here, while it times the second.
+    first_part = f"node {doomed.node_id[:8]}: 1 configuration(s) stored"
+    while not any(first_part in line for line in list(lines)):
+        assert time.monotonic() < deadline and driver.is_alive(), lines
+        time.sleep(0.05)
     ray_cluster.cluster.remove_node(doomed, allow_graceful=False)
     driver.join(timeout=60)
     assert not driver.is_alive() and "error" not in outcome, outcome
     by_node = {o.node.node_id: o for o in outcome["fleet"].outcomes}
     killed, kept = by_node[doomed.node_id], by_node[head]
-    assert killed.status == "lost" and killed.run_id is None and killed.reason
+    assert killed.status == "lost" and killed.reason, killed
     assert kept.status == "ok" and kept.run_id is not None
-    rows = store.result_rows(db)
-    assert rows and {row["machine"]["node_id"] for row in rows} == {head}
-    assert any(doomed.node_id[:8] in line and "lost" in line for line in lines), lines
+    assert store.get_run(db, kept.run_id)["status"] == "ok"
+    assert len(store.result_rows(db, run_ids=[kept.run_id])) == 2
+    # the lost node's finished configuration is kept, its run marked interrupted with the reason
+    lost_run = store.get_run(db, killed.run_id)
+    assert lost_run["status"] == "interrupted" and "lost" in lost_run["message"]
+    (row,) = store.result_rows(db, run_ids=[killed.run_id])
+    assert row["status"] == "ok" and row["batch_size"] == 1
+    assert row["machine"]["node_id"] == doomed.node_id
+    assert any(doomed.node_id[:8] in line and ": lost" in line for line in lines), lines
