@@ -274,8 +274,8 @@ def fleet_command(
     """Run the same profile once on every node of an existing Ray cluster; store every result.
 
     Each node runs `bench run`'s harness alone (its task reserves all the node's CPUs), with
-    the thread counts asked for; its results are stored here as soon as it finishes, each run
-    naming its machine (hostname, Ray node id) and all sharing one fleet id. A node that fails,
+    the thread counts asked for; its results are stored here as they arrive (one configuration
+    at a time), each run naming its machine (hostname, Ray node id), all sharing one fleet id. A node that fails,
     dies or lacks a backend is reported with its reason while the others finish. Ctrl-C cancels
     the remote tasks and keeps what finished. Every machine needs dlradar installed.
 
