@@ -294,7 +294,8 @@ def run_fleet(
     fleet_id: str | None = None,
 ) -> FleetResult:
     """Run `config` once on every selected node of the cluster at `address`; store each node's
-    run in `db` as it arrives, all with one fleet id. Returns every node's outcome.
+    run in `db` as it grows (a configuration at a time), all with one fleet id. Returns every
+    node's outcome.
 
     KeyboardInterrupt cancels the tasks still running (their nodes are reported `cancelled`),
     keeps what finished and propagates."""
