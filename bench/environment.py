@@ -136,3 +136,43 @@ def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         elif left != right:
             differences.append(f"{key}: {left} -> {right}")
     return differences
+
+
+def machine_of(environment: dict[str, Any], node_id: str | None = None) -> dict[str, Any]:
+    """Where a run was measured, from its environment: `bench show` prints it with every result.
+
+    `node_id` is the Ray node id when the run was one node's part of a `bench fleet` (two Ray
+    nodes may share a hostname, as on a test cluster on one computer)."""
+    gpu = environment.get("gpu")
+    return {
+        "hostname": environment.get("hostname"),
+        "node_id": node_id,
+        "cpu_model": environment.get("cpu_model"),
+        "physical_cores": environment.get("physical_cores"),
+        "logical_cores": environment.get("logical_cores"),
+        "memory_gb": environment.get("memory_gb"),
+        "accelerators": [gpu] if isinstance(gpu, dict) else [],
+        "os": environment.get("os"),
+        "python": environment.get("python"),
+        "versions": dict(environment.get("versions") or {}),
+    }
+
+
+def machine_label(machine: dict[str, Any] | None) -> str:
+    """A machine's short name: its hostname, with the start of its Ray node id in a fleet."""
+    if not machine:
+        return "unknown machine"
+    name = str(machine.get("hostname") or "unknown host")
+    node = machine.get("node_id")
+    return f"{name} · node {str(node)[:8]}" if node else name
+
+
+def machine_matches(machine: dict[str, Any] | None, wanted: str) -> bool:
+    """Whether `wanted` names this machine: its label, hostname, or (the start of) its node id."""
+    if not machine:
+        return False
+    wanted = wanted.strip()
+    node = str(machine.get("node_id") or "")
+    return wanted in (machine_label(machine), machine.get("hostname")) or (
+        bool(node) and len(wanted) >= 4 and node.startswith(wanted)
+    )

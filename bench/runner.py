@@ -23,7 +23,7 @@ import torch
 
 from bench import store
 from bench.choices import BACKENDS, DEVICES, PROFILES
-from bench.environment import capture_environment
+from bench.environment import capture_environment, machine_of
 from bench.onnx_export import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
@@ -275,21 +275,28 @@ def run_benchmark(
     specs: Sequence[BenchModel] | None = None,
     stream: TextIO | None = None,
     say: Callable[[str], None] | None = None,
+    node_id: str | None = None,
+    fleet_id: str | None = None,
 ) -> int:
     """Measure every configuration of `config` and store it; returns the run id.
 
     `specs` overrides the zoo lookup of `config.models` (tests pass their own small models).
+    `node_id` and `fleet_id` say that this run is one Ray node's part of a `bench fleet`
+    (bench.fleet); they are stored with the run's machine.
     KeyboardInterrupt marks the run `interrupted` and propagates after earlier results are kept.
     """
     models = list(specs) if specs is not None else resolve_models(config.models)
     peak = store.latest_peak(db)
     apply_torch(ThreadSettings(config.threads[0], config.inter_op_threads))
+    environment = capture_environment()
     run_id = store.create_run(
         db,
         profile=config.profile,
-        environment=capture_environment(),
+        environment=environment,
         config=config.to_dict() | {"models": [m.name for m in models]},
         peak_id=peak["id"] if peak else None,
+        machine=machine_of(environment, node_id),
+        fleet_id=fleet_id,
     )
     progress = Progress(len(models) * config.configurations_per_model(), stream, say)
     if peak is None:

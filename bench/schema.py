@@ -1,6 +1,7 @@
 """The benchmark store's tables, declared as migrations (see core.db).
 
-bench_runs     one invocation of `bench run` / `bench eval` with its environment
+bench_runs     one invocation of `bench run` / `bench eval` (or one node's part of a `bench
+               fleet`) with its environment, machine, stable uuid and fleet id
 bench_results  one measured (or evaluated) configuration of a run, failed ones included
 bench_samples  the raw steady-state latency of every iteration of a result
 bench_peaks    the machine's measured FP32 GEMM peak and memory bandwidth (roofline ceilings)
@@ -124,5 +125,36 @@ def _v3(db: sqlite_utils.Database) -> None:
         ALTER TABLE bench_results ADD COLUMN process_peak_memory_mb REAL;
         ALTER TABLE bench_results ADD COLUMN bytes_moved INTEGER;
         UPDATE bench_results SET process_peak_memory_mb = peak_memory_mb, peak_memory_mb = NULL;
+        """
+    )
+
+
+@SCHEMA.migration(4, "where a run was measured: its machine, a stable uuid, its fleet")
+def _v4(db: sqlite_utils.Database) -> None:
+    # uuid: the run's identity across databases (`bench export` / `bench import`, a fleet's
+    # nodes); fleet_id groups the runs of one `bench fleet`; machine is the JSON object that
+    # `bench show` prints (hostname, Ray node id, CPU, cores, memory, accelerators, versions).
+    # Older runs get a fresh uuid and a machine read from their stored environment.
+    db.executescript(
+        """
+        ALTER TABLE bench_runs ADD COLUMN uuid TEXT;
+        ALTER TABLE bench_runs ADD COLUMN fleet_id TEXT;
+        ALTER TABLE bench_runs ADD COLUMN machine TEXT NOT NULL DEFAULT '{}';
+        UPDATE bench_runs SET uuid = lower(hex(randomblob(16))) WHERE uuid IS NULL;
+        UPDATE bench_runs SET machine = json_object(
+            'hostname', json_extract(environment, '$.hostname'),
+            'node_id', NULL,
+            'cpu_model', json_extract(environment, '$.cpu_model'),
+            'physical_cores', json_extract(environment, '$.physical_cores'),
+            'logical_cores', json_extract(environment, '$.logical_cores'),
+            'memory_gb', json_extract(environment, '$.memory_gb'),
+            'accelerators', CASE WHEN json_type(environment, '$.gpu') = 'object'
+                THEN json_array(json_extract(environment, '$.gpu')) ELSE json_array() END,
+            'os', json_extract(environment, '$.os'),
+            'python', json_extract(environment, '$.python'),
+            'versions', json(COALESCE(json_extract(environment, '$.versions'), '{}'))
+        ) WHERE json_valid(environment);
+        CREATE UNIQUE INDEX bench_runs_uuid ON bench_runs(uuid);
+        CREATE INDEX bench_runs_fleet ON bench_runs(fleet_id);
         """
     )

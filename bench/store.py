@@ -8,15 +8,17 @@ interrupted run keeps everything that finished. `result_rows` gives the public s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
 import sqlite_utils
 
+from bench.environment import machine_label, machine_matches, machine_of
 from bench.stats import LatencyStats
 from core.db import transaction, utc_now
-from core.errors import NotFoundError
+from core.errors import DlradarError, NotFoundError
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted", "unavailable")
 
@@ -132,8 +134,15 @@ def create_run(
     config: dict[str, Any],
     peak_id: int | None,
     kind: str = "run",
+    machine: dict[str, Any] | None = None,
+    fleet_id: str | None = None,
+    uuid: str | None = None,
 ) -> int:
+    """A new run (status `running`); `machine` defaults to this environment's, without a node id."""
     row = {
+        "uuid": uuid or uuidlib.uuid4().hex,
+        "fleet_id": fleet_id,
+        "machine": _json(machine if machine is not None else machine_of(environment)),
         "kind": kind,
         "profile": profile,
         "started_at": utc_now(),
@@ -192,6 +201,7 @@ def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["environment"] = json.loads(out["environment"]) if out.get("environment") else {}
     out["config"] = json.loads(out["config"]) if out.get("config") else {}
+    out["machine"] = json.loads(out["machine"]) if out.get("machine") else None
     return out
 
 
@@ -313,6 +323,12 @@ class ResultRow(TypedDict):
     cuda_peak_memory_mb: float | None
     eval: dict[str, Any] | None
     created_at: str
+    machine: dict[str, Any] | None  # where it was measured (bench.environment.machine_of)
+    fleet_id: str | None  # the `bench fleet` it was part of
+
+
+# The run's columns every public row carries (joined as bench_runs u).
+RUN_COLUMNS = "u.machine AS run_machine, u.fleet_id AS run_fleet_id"
 
 
 class ResultDetails(TypedDict):
@@ -384,7 +400,7 @@ def timing_results(
         clauses.append("r.id <= ?")
         params.append(up_to_id)
     rows = db.query(
-        "SELECT r.*, u.environment AS run_environment FROM bench_results r"
+        f"SELECT r.*, u.environment AS run_environment, {RUN_COLUMNS} FROM bench_results r"
         f" JOIN bench_runs u ON u.id = r.run_id WHERE {' AND '.join(clauses)} ORDER BY r.id",
         params,
     )
@@ -407,31 +423,38 @@ def configuration_key(row: ResultRow) -> ConfigurationKey:
     )
 
 
-def latest_ok_results(db: sqlite_utils.Database) -> list[ResultRow]:
-    """The latest successful timing of every configuration (timing runs only), oldest first.
+def _on_machine(rows: Iterable[ResultRow], machine: str | None) -> Iterator[ResultRow]:
+    for row in rows:
+        if machine is None or machine_matches(row["machine"], machine):
+            yield row
+
+
+def latest_ok_results(db: sqlite_utils.Database, machine: str | None = None) -> list[ResultRow]:
+    """The latest successful timing of every configuration (timing runs only), oldest first;
+    with `machine` (a hostname, machine label or Ray node id), only that machine's.
 
     A figure is only comparable with its configuration: a 2-thread result never stands in for a
     1-thread one, and a failed attempt never hides an earlier success."""
     rows = db.query(
-        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        f"SELECT r.*, {RUN_COLUMNS} FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
         " WHERE u.kind = 'run' AND r.status = 'ok' AND r.latency_p50 IS NOT NULL ORDER BY r.id"
     )
     latest: dict[ConfigurationKey, ResultRow] = {}
-    for row in rows:
-        public = public_row(row)
+    for public in _on_machine(map(public_row, rows), machine):
         latest[configuration_key(public)] = public
     return sorted(latest.values(), key=lambda r: r["result_id"])
 
 
-def latest_failures(db: sqlite_utils.Database) -> dict[ConfigurationKey, ResultRow]:
+def latest_failures(
+    db: sqlite_utils.Database, machine: str | None = None
+) -> dict[ConfigurationKey, ResultRow]:
     """Configurations whose latest timing attempt failed, with that attempt (stage, error)."""
     rows = db.query(
-        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        f"SELECT r.*, {RUN_COLUMNS} FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
         " WHERE u.kind = 'run' ORDER BY r.id"
     )
     latest: dict[ConfigurationKey, ResultRow] = {}
-    for row in rows:
-        public = public_row(row)
+    for public in _on_machine(map(public_row, rows), machine):
         latest[configuration_key(public)] = public
     return {key: row for key, row in latest.items() if row["status"] != "ok"}
 
@@ -439,7 +462,7 @@ def latest_failures(db: sqlite_utils.Database) -> dict[ConfigurationKey, ResultR
 def latest_evaluations(db: sqlite_utils.Database) -> dict[tuple[str, str | None], ResultRow]:
     """The latest successful evaluation (`bench eval`) of every model and size."""
     rows = db.query(
-        "SELECT r.* FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        f"SELECT r.*, {RUN_COLUMNS} FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
         " WHERE u.kind = 'eval' AND r.status = 'ok' AND r.eval_metrics IS NOT NULL ORDER BY r.id"
     )
     latest: dict[tuple[str, str | None], ResultRow] = {}
@@ -461,14 +484,18 @@ def result_rows(
     clauses: list[str] = []
     params: list[Any] = []
     if run_ids:
-        clauses.append(f"run_id IN ({', '.join('?' for _ in run_ids)})")
+        clauses.append(f"r.run_id IN ({', '.join('?' for _ in run_ids)})")
         params.extend(run_ids)
     for column, value in (("model", model), ("backend", backend), ("status", status)):
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"r.{column} = ?")
             params.append(value)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = db.query(f"SELECT * FROM bench_results {where} ORDER BY run_id, id", params)
+    rows = db.query(
+        f"SELECT r.*, {RUN_COLUMNS} FROM bench_results r JOIN bench_runs u ON u.id = r.run_id"
+        f" {where} ORDER BY r.run_id, r.id",
+        params,
+    )
     return [public_row(r) for r in rows]
 
 
@@ -527,4 +554,186 @@ def public_row(row: dict[str, Any]) -> ResultRow:
         "cuda_peak_memory_mb": row["cuda_peak_memory_mb"],
         "eval": eval_metrics,
         "created_at": row["created_at"],
+        "machine": json.loads(row["run_machine"]) if row.get("run_machine") else None,
+        "fleet_id": row.get("run_fleet_id"),
     }
+
+
+# --- export and import ----------------------------------------------------------------------
+
+EXPORT_FORMAT = "dlradar-bench-run"
+EXPORT_VERSION = 1
+# Columns that belong to one database only: ids are renumbered on import, a peak stays behind
+# (the results keep their fraction of it).
+_LOCAL_RUN_COLUMNS = ("id", "peak_id")
+_LOCAL_RESULT_COLUMNS = ("id", "run_id")
+_RUN_JSON = ("environment", "config", "machine")
+_RESULT_JSON = ("providers", "eval_metrics", "config")
+
+
+@dataclass
+class ImportSummary:
+    """What `import_runs` did: runs added, runs already there (by uuid), results added."""
+
+    added: list[int] = field(default_factory=list)  # the new local run ids
+    skipped: list[str] = field(default_factory=list)  # uuids already stored
+    results: int = 0
+
+
+def export_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
+    """One run as a self-contained object: the run (uuid, environment, machine, config), every
+    result with its raw samples. One line of `bench export`'s JSON lines."""
+    rows = list(db.query("SELECT * FROM bench_runs WHERE id = ?", [run_id]))
+    if not rows:
+        raise NotFoundError(f"benchmark run {run_id} not found")
+    run = {k: v for k, v in rows[0].items() if k not in _LOCAL_RUN_COLUMNS}
+    for key in _RUN_JSON:
+        run[key] = json.loads(run[key]) if run.get(key) else None
+    results = []
+    for row in db.query("SELECT * FROM bench_results WHERE run_id = ? ORDER BY id", [run_id]):
+        result = {k: v for k, v in row.items() if k not in _LOCAL_RESULT_COLUMNS}
+        for key in _RESULT_JSON:
+            result[key] = json.loads(result[key]) if result.get(key) else None
+        result["samples_ms"] = samples(db, int(row["id"]))
+        results.append(result)
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "run": run, "results": results}
+
+
+def export_runs(db: sqlite_utils.Database, run_ids: Sequence[int]) -> Iterator[dict[str, Any]]:
+    for run_id in run_ids:
+        yield export_run(db, run_id)
+
+
+def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+
+
+def export_run_part(
+    db: sqlite_utils.Database, run_id: int, after_result_id: int = 0
+) -> tuple[dict[str, Any], int]:
+    """The run (its current status) with only its results after `after_result_id`, and the last
+    result id included: how a fleet node sends its results as they are measured."""
+    exported = export_run(db, run_id)
+    ids = [
+        int(r["id"])
+        for r in db.query("SELECT id FROM bench_results WHERE run_id = ? ORDER BY id", [run_id])
+    ]
+    fresh = [i for i, result_id in enumerate(ids) if result_id > after_result_id]
+    exported["results"] = [exported["results"][i] for i in fresh]
+    return exported, ids[fresh[-1]] if fresh else after_result_id
+
+
+def _insert_results(
+    db: sqlite_utils.Database, run_id: int, results: Iterable[dict[str, Any]]
+) -> int:
+    columns = _columns(db, "bench_results")
+    count = 0
+    for result in results:
+        row = {k: v for k, v in result.items() if k in columns and k not in _LOCAL_RESULT_COLUMNS}
+        for key in _RESULT_JSON:
+            if key in row:
+                row[key] = _json(row[key]) if key != "config" else _json(row[key]) or "{}"
+        row["run_id"] = run_id
+        result_id = _insert(db, "bench_results", row)
+        db.conn.executemany(
+            "INSERT INTO bench_samples (result_id, iteration, ms) VALUES (?, ?, ?)",
+            [(result_id, i, float(ms)) for i, ms in enumerate(result.get("samples_ms") or [])],
+        )
+        count += 1
+    return count
+
+
+def merge_run_part(
+    db: sqlite_utils.Database, exported: dict[str, Any], *, fleet_id: str | None = None
+) -> int:
+    """Store a part of a run (export_run_part): the run the first time its uuid is seen, then
+    each part's results, and the run's status, end and message as the part says."""
+    _check_export(exported)
+    run = exported["run"]
+    with transaction(db):
+        rows = list(db.query("SELECT id FROM bench_runs WHERE uuid = ?", [run["uuid"]]))
+        if not rows:
+            return _import_new(db, exported, fleet_id)
+        run_id = int(rows[0]["id"])
+        _insert_results(db, run_id, exported.get("results") or [])
+        db.execute(
+            "UPDATE bench_runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
+            [run.get("status"), run.get("finished_at"), run.get("message"), run_id],
+        )
+    return run_id
+
+
+def import_run(
+    db: sqlite_utils.Database, exported: dict[str, Any], *, fleet_id: str | None = None
+) -> int | None:
+    """Store one exported run (its results and samples) in one transaction; returns the new
+    run id, or None when a run with its uuid is stored already (importing twice adds nothing).
+
+    `fleet_id` sets the run's fleet (the driver of `bench fleet` groups its nodes' runs)."""
+    _check_export(exported)
+    with transaction(db):
+        if list(db.query("SELECT 1 FROM bench_runs WHERE uuid = ?", [exported["run"]["uuid"]])):
+            return None
+        return _import_new(db, exported, fleet_id)
+
+
+def _check_export(exported: dict[str, Any]) -> None:
+    if exported.get("format") != EXPORT_FORMAT or not isinstance(exported.get("run"), dict):
+        raise DlradarError(f"not an exported benchmark run (expected format {EXPORT_FORMAT!r})")
+    if int(exported.get("version") or 0) > EXPORT_VERSION:
+        raise DlradarError(
+            f"exported with a newer format (version {exported['version']}); upgrade dlradar"
+        )
+    if not exported["run"].get("uuid"):
+        raise DlradarError("exported run has no uuid")
+
+
+def _import_new(db: sqlite_utils.Database, exported: dict[str, Any], fleet_id: str | None) -> int:
+    """Insert an exported run and its results (inside the caller's transaction)."""
+    run = dict(exported["run"])
+    for key in _RUN_JSON:
+        run[key] = _json(run.get(key)) or "{}"
+    if fleet_id is not None:
+        run["fleet_id"] = fleet_id
+    columns = _columns(db, "bench_runs")
+    run_row = {k: v for k, v in run.items() if k in columns and k not in _LOCAL_RUN_COLUMNS}
+    run_id = _insert(db, "bench_runs", run_row)
+    _insert_results(db, run_id, exported.get("results") or [])
+    return run_id
+
+
+def import_runs(db: sqlite_utils.Database, exported: Iterable[dict[str, Any]]) -> ImportSummary:
+    """Store every exported run not stored yet (by uuid)."""
+    summary = ImportSummary()
+    for item in exported:
+        run_id = import_run(db, item)
+        if run_id is None:
+            summary.skipped.append(str(item["run"]["uuid"]))
+            continue
+        summary.added.append(run_id)
+        summary.results += len(item.get("results") or [])
+    return summary
+
+
+def machines(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every distinct machine that has runs stored, in order of its first run, each with its
+    `label` (bench.environment.machine_label), `runs` and `last_run` (started_at)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for text, started in db.execute(
+        "SELECT machine, started_at FROM bench_runs ORDER BY id"
+    ).fetchall():
+        machine = json.loads(text or "{}")
+        if not machine:
+            continue
+        label = machine_label(machine)
+        entry = seen.setdefault(label, machine | {"label": label, "runs": 0})
+        entry["runs"] += 1
+        entry["last_run"] = started
+    return list(seen.values())
+
+
+def run_ids_of_fleet(db: sqlite_utils.Database, fleet_id: str) -> list[int]:
+    return [
+        int(r["id"])
+        for r in db.query("SELECT id FROM bench_runs WHERE fleet_id = ? ORDER BY id", [fleet_id])
+    ]

@@ -20,6 +20,7 @@ import sqlite_utils
 import streamlit as st
 
 from bench import store
+from bench.environment import machine_label
 from core.config import Settings, load_settings
 from core.db import resolve_db_path
 from dashboard.database import open_db
@@ -217,6 +218,8 @@ def bench_results(path: str, run_ids: tuple[int, ...] = ()) -> list[dict[str, An
         flat["run_kind"] = run.get("kind")
         flat["run_started"] = run.get("started_at")
         flat["cpu"] = _cpu_name(env)
+        flat["machine"] = machine_label(row["machine"])
+        flat["node_id"] = (row["machine"] or {}).get("node_id")
         out.append(flat)
     return out
 
@@ -233,6 +236,13 @@ def _cpu_name(env: dict[str, Any]) -> str | None:
     if not name:
         return None
     return f"{name} ({cores} cores)" if cores else str(name)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def bench_machines(path: str) -> list[dict[str, Any]]:
+    """Every machine with stored runs (bench.store.machines), with its label."""
+    with connect(path) as db:
+        return store.machines(db)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -279,11 +289,12 @@ def zoo_models() -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def radar(path: str) -> list[RadarFamily]:
-    """The Radar's table (dashboard.radar.radar_table), with the zoo's models per family."""
+def radar(path: str, machine: str | None = None) -> list[RadarFamily]:
+    """The Radar's table (dashboard.radar.radar_table), with the zoo's models per family;
+    with `machine`, only that machine's timings."""
     zoo = [(m["model"], m["family"]) for m in zoo_models()]
     with connect(path) as db:
-        return radar_table(db, zoo)
+        return radar_table(db, zoo, machine)
 
 
 def configured_threads() -> int:

@@ -183,17 +183,22 @@ def _zoo_models() -> list[tuple[str, str]]:
 
 
 def radar_table(
-    db: sqlite_utils.Database, zoo: Sequence[tuple[str, str]] | None = None
+    db: sqlite_utils.Database,
+    zoo: Sequence[tuple[str, str]] | None = None,
+    machine: str | None = None,
 ) -> list[RadarFamily]:
     """One row per family of the taxonomy (and any other measured or stored one), most
-    published first: papers, share, growth, the zoo's models, every measured configuration."""
+    published first: papers, share, growth, the zoo's models, every measured configuration.
+
+    With `machine` (a hostname, a machine label or a Ray node id, see bench.store.machines),
+    only the timings measured on that machine (evaluations are the model's, on any machine)."""
     zoo = list(zoo) if zoo is not None else _zoo_models()
     shares = {row["family"]: row for row in overview.family_shares(db)}
     growth = {str(row["family"]): row["growth"] for row in trends.family_growth(db, period="month")}
     evaluated = store.latest_evaluations(db).values() if store.is_set_up(db) else []
     evaluations = {(e["model"], e["size"]): e for e in map(_evaluation, evaluated)}
-    results = store.latest_ok_results(db) if store.is_set_up(db) else []
-    failures = list(store.latest_failures(db).values()) if store.is_set_up(db) else []
+    results = store.latest_ok_results(db, machine) if store.is_set_up(db) else []
+    failures = list(store.latest_failures(db, machine).values()) if store.is_set_up(db) else []
     models_of: dict[str, list[str]] = {}
     for model, family in zoo:
         models_of.setdefault(family, []).append(model)

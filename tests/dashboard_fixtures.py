@@ -247,6 +247,49 @@ def add_bench_rows(db: sqlite_utils.Database) -> None:
     store.finish_run(db, eval_id, "ok", "fixture evaluation")
 
 
+MACHINES = (
+    ("alpha", "1111aaaa" + "0" * 48, "Fixture Xeon", 1.0),
+    ("beta", "2222bbbb" + "0" * 48, "Fixture Ryzen", 0.6),
+)
+
+
+def machine_labels() -> list[str]:
+    return [f"{host} · node {node[:8]}" for host, node, _, _ in MACHINES]
+
+
+def build_fleet(path: Path) -> Path:
+    """A database of one `bench fleet` over two machines: the same configurations (lenet5 and
+    lstm, both backends, batch 1) measured on each, the second machine faster."""
+    db = open_db(path)
+    try:
+        for index, (host, node, cpu, speed) in enumerate(MACHINES):
+            environment = {
+                "hostname": host, "cpu_model": cpu, "logical_cores": 8, "physical_cores": 4,
+                "memory_gb": 32.0, "versions": {"torch": "x"}, "gpu": None,
+            }  # fmt: skip
+            machine = {
+                "hostname": host, "node_id": node, "cpu_model": cpu, "physical_cores": 4,
+                "logical_cores": 8, "memory_gb": 32.0, "accelerators": [],
+                "versions": {"torch": "x"},
+            }  # fmt: skip
+            run_id = store.create_run(
+                db, profile="quick", environment=environment, config={}, peak_id=None,
+                machine=machine, fleet_id="fixturefleet",
+            )  # fmt: skip
+            for seed, (model, family, median) in enumerate(
+                (("lenet5", "cnn", 0.4), ("lstm", "lstm", 1.2)), start=10 * index
+            ):
+                for backend, factor in (("torch", 1.0), ("onnxruntime", 0.7)):
+                    record = _timing(
+                        model, family, backend, 1, median * factor * speed, 840_000, seed
+                    )
+                    store.save_result(db, run_id, record)
+            store.finish_run(db, run_id, "ok", "fixture fleet node")
+    finally:
+        db.conn.close()
+    return path
+
+
 def write_digest(directory: Path) -> Path:
     """A small digest file such as dashboard.digest.weekly writes (for the Digests page)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -335,6 +335,10 @@ def test_a_version_one_bench_database_upgrades(db_path: Any) -> None:
     db.execute("ALTER TABLE bench_peaks DROP COLUMN gflops_engine")
     db.execute("ALTER TABLE bench_results DROP COLUMN process_peak_memory_mb")
     db.execute("ALTER TABLE bench_results DROP COLUMN bytes_moved")
+    for index in ("bench_runs_uuid", "bench_runs_fleet"):
+        db.execute(f"DROP INDEX {index}")
+    for column in ("uuid", "fleet_id", "machine"):
+        db.execute(f"ALTER TABLE bench_runs DROP COLUMN {column}")
     db.execute("DELETE FROM _migrations WHERE component = 'bench' AND version > 1")
     db.conn.close()
     db = open_db(db_path)

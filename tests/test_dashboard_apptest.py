@@ -12,8 +12,10 @@ from dashboard_fixtures import (
     HOSTILE_AUTHOR,
     HOSTILE_TITLES,
     build_empty,
+    build_fleet,
     build_hostile,
     build_real,
+    machine_labels,
     write_digest,
 )
 from streamlit.testing.v1 import AppTest
@@ -212,6 +214,26 @@ def test_radar_puts_share_next_to_measurements(
     assert table.loc["lstm", "quality"].endswith("accuracy (lstm, small)")
     assert "None" not in table.to_string()
     assert every_family_listed(table.index)
+
+
+def test_machines_side_by_side_and_the_radar_of_one_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = build_fleet(tmp_path / "fleet.db")
+    alpha, beta = machine_labels()
+    at = open_page("benchmarks", db, monkeypatch)
+    side = next(df.value for df in at.dataframe if f"{alpha}" in df.value.columns)
+    assert beta in side.columns and len(side) == 4  # lenet5 and lstm, both backends
+    assert (side[beta] < side[alpha]).all()  # the fixture's beta is the faster machine
+    at = open_page("radar", db, monkeypatch)
+
+    def lstm_p50(app: AppTest) -> float:
+        return float(app.dataframe[0].value.set_index("family").loc["lstm", "p50 (ms)"])
+
+    everywhere = lstm_p50(at)
+    at.selectbox(key="radar_machine").select(alpha).run()
+    assert not at.exception
+    assert lstm_p50(at) > everywhere  # alpha's own, slower figure instead of beta's latest
 
 
 def every_family_listed(families: object) -> bool:

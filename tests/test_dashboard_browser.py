@@ -20,8 +20,10 @@ import pytest
 from dashboard_fixtures import (
     HOSTILE_TITLES,
     build_empty,
+    build_fleet,
     build_hostile,
     build_real,
+    machine_labels,
     write_digest,
 )
 
@@ -113,6 +115,12 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
 def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     workdir = tmp_path_factory.mktemp("browser-empty")
     yield from _serve(build_empty(workdir / "empty.db"), workdir)
+
+
+@pytest.fixture(scope="module")
+def fleet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    workdir = tmp_path_factory.mktemp("browser-fleet")
+    yield from _serve(build_fleet(workdir / "fleet.db"), workdir)
 
 
 def _settle(page: Any) -> None:
@@ -239,3 +247,23 @@ def test_an_empty_database_shows_guidance_in_the_browser(
         if name == "overview":
             page.screenshot(path=str(SCREENS / "empty-overview.png"), full_page=True)
         page.context.close()
+
+
+def test_benchmarks_show_two_machines_side_by_side(
+    browser: Any, fleet_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    page = _open(browser, f"{fleet_server[0]}/benchmarks")
+    page.get_by_role("tab", name="Machines").click()
+    page.wait_for_timeout(1500)
+    _no_exception(page)
+    body = page.inner_text("body")
+    first, second = machine_labels()
+    assert f"Side by side: {first} | {second}" in body
+    # the chart's legend names both machines, one bar of each per configuration
+    legends = page.locator(".legend").all_text_contents()
+    assert any(first in legend and second in legend for legend in legends), legends
+    shot = tmp_path / "bench-machines.png"
+    page.screenshot(path=str(shot), full_page=True)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SCREENS / "4-bench-machines.png")
+    page.context.close()

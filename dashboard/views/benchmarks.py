@@ -65,6 +65,92 @@ def roofline_figure(roof: pd.DataFrame, peak: dict[str, Any] | None) -> go.Figur
     return figure
 
 
+MACHINE_KEYS = ["model", "backend", "device", "batch_size", "threads", "size"]
+
+
+def machines_side_by_side(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The latest successful timing of every configuration on every machine, one column of
+    p50 latency (ms) per machine, configurations measured on two machines or more first."""
+    timed = pd.DataFrame(
+        [
+            r
+            for r in rows
+            if r["status"] == "ok" and r.get("latency_p50") is not None and r["run_kind"] == "run"
+        ]
+    )
+    if timed.empty:
+        return timed
+    timed["size"] = timed["size"].fillna("full")
+    latest = timed.sort_values("result_id").groupby([*MACHINE_KEYS, "machine"]).tail(1)
+    table = latest.pivot_table(
+        index=MACHINE_KEYS, columns="machine", values="latency_p50", aggfunc="last"
+    )
+    table["machines"] = table.notna().sum(axis=1)
+    return table.sort_values("machines", ascending=False).reset_index()
+
+
+def show_machines() -> None:
+    """The same configurations across machines, side by side (`bench fleet`, `bench import`)."""
+    machines = data.bench_machines(path)
+    table = machines_side_by_side(data.bench_results(path))
+    names = [m["label"] for m in machines if m["label"] in table.columns]
+    if len(names) < 2:
+        st.info(
+            "One machine so far. `dlradar bench fleet --address HEAD:6379` measures every node"
+            " of a Ray cluster; `dlradar bench export` on another machine and `dlradar bench"
+            " import` here bring its results beside these."
+        )
+    if table.empty:
+        return
+    if len(names) >= 2:
+        st.markdown(md_text(f"Side by side: {' | '.join(names)}"))
+    shared = st.toggle(
+        "Only configurations measured on two machines or more",
+        value=len(names) >= 2,
+        key="bench_machines_shared",
+    )
+    if shared:
+        table = table[table["machines"] >= 2]
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(f"{name} p50 (ms)", format="%.3f") for name in names
+        },
+        key="bench_machines_table",
+    )
+    if len(names) >= 2 and not table.empty:
+        long = table.melt(
+            id_vars=MACHINE_KEYS, value_vars=names, var_name="machine", value_name="p50_ms"
+        ).dropna(subset=["p50_ms"])
+        long["config"] = (
+            long["model"] + " · " + long["backend"] + " · b" + long["batch_size"].astype(str)
+            + " · " + long["threads"].astype(str) + "t"
+        )  # fmt: skip
+        figure = px.bar(
+            long, x="config", y="p50_ms", color="machine", barmode="group", log_y=True,
+            labels={"p50_ms": "p50 latency (ms)", "config": ""},
+        )  # fmt: skip
+        st.plotly_chart(figure, key="bench_machines_chart")
+    details = pd.DataFrame(
+        [
+            {
+                "machine": m["label"], "node id": m.get("node_id"), "cpu": m.get("cpu_model"),
+                "cores": m.get("logical_cores"), "memory (GB)": m.get("memory_gb"),
+                "accelerators": ", ".join(str(a.get("name")) for a in m.get("accelerators") or [])
+                or None,
+                "torch": (m.get("versions") or {}).get("torch"), "runs": m.get("runs"),
+            }
+            for m in machines
+        ]
+    )  # fmt: skip
+    st.dataframe(details, hide_index=True, key="bench_machines_details")
+    st.caption(
+        "Each figure is the latest successful timing of its configuration on that machine."
+        " Machines are named by hostname, and by Ray node id for runs of `dlradar bench fleet`."
+    )
+
+
 def run_quick_benchmark() -> None:
     """Run the quick profile through bench.runner, streaming its progress lines."""
     from bench.runner import run_quick_profile
@@ -127,7 +213,7 @@ frame = pd.DataFrame(ok)
 tabs = st.tabs(
     [
         "Latency & throughput", "Batch size", "Distributions", "Roofline",
-        "ONNX Runtime vs PyTorch", "Accuracy", "Compare runs",
+        "ONNX Runtime vs PyTorch", "Accuracy", "Compare runs", "Machines",
     ]
 )  # fmt: skip
 
@@ -171,6 +257,7 @@ with tabs[0]:
                     "process_peak_memory_mb",
                     "parity_max_abs_diff",
                     "noisy",
+                    "machine",
                     "cpu",
                 ]
             ],
@@ -398,6 +485,9 @@ with tabs[6]:
                 f"{regressions} regression(s): slower by more than 7 % and more than the"
                 " larger IQR of the two runs."
             )
+
+with tabs[7]:
+    show_machines()
 
 if peak is not None:
     st.caption(

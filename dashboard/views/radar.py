@@ -25,7 +25,14 @@ st.caption(
     " measured latency, memory and quality of its canonical reference model on this machine."
 )
 
-rows = data.radar(path)
+machines = [m["label"] for m in data.bench_machines(path)] if data.bench_runs(path) else []
+machine = None
+if len(machines) > 1:
+    chosen = st.selectbox(
+        "Machine", ["every machine (latest result)", *machines], key="radar_machine"
+    )
+    machine = None if chosen not in machines else chosen
+rows = data.radar(path, machine)
 measured = [r for row in rows for r in row["results"]]
 if not any(row["papers"] for row in rows) and not measured:
     st.info(GUIDANCE_PAPERS)

@@ -4,13 +4,15 @@ bench.compare and bench.report. Data on stdout, progress on stderr."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bench import store
 from bench.choices import BACKENDS, DEVICES
+from bench.environment import machine_label
 from bench.report import BenchReport
 from bench.settings import RunOverrides, run_config
 from core.config import load_settings
@@ -18,6 +20,9 @@ from core.errors import DlradarError
 from core.output import render
 from dlradar.database import open_db, open_existing_db
 from dlradar.options import check_families, config_option, db_option, format_option
+
+if TYPE_CHECKING:
+    from bench.runner import RunConfig
 
 SHOW_COLUMNS = (
     "run_id",
@@ -38,6 +43,7 @@ SHOW_COLUMNS = (
     "noisy",
     "status",
     "error",
+    "machine",
 )
 
 
@@ -97,6 +103,8 @@ def _flat_row(row: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(row)
     for key in ("p50", "p90", "p99", "iqr", "mean"):
         out[f"{key}_ms"] = latency.get(key)
+    if isinstance(row.get("machine"), dict):
+        out["machine"] = machine_label(row["machine"])
     evaluation = row.get("eval") or {}
     for key in (
         "accuracy", "f1_macro", "onnx_accuracy", "onnx_accuracy_diff", "fit",
@@ -117,80 +125,104 @@ def bench() -> None:
       dlradar bench run --model resnet18 --backend torch,onnxruntime --batch-size 1,8
       dlradar bench show --format jsonl        # the latest run, one object per configuration
       dlradar bench compare 3 4                # regressions beyond 7 % and the noise
+      dlradar bench fleet --address HEAD:6379 --quick   # every node of a Ray cluster
+      dlradar bench export 3 -o run3.jsonl     # then `dlradar bench import run3.jsonl` elsewhere
     """
 
 
+def profile_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The profile options of `bench run`, shared with `bench fleet` (read by run_overrides)."""
+    options = [
+        click.option(
+            "--quick/--full",
+            "quick",
+            default=None,
+            help="The quick profile (a few small models, batch 1) or the full one (every model,"
+            " batch 1 and 8); default: [bench] profile of the configuration (quick).",
+        ),
+        click.option("--model", "models", multiple=True, help="Model name (repeat or comma list)."),
+        click.option(
+            "--backend", "backends", multiple=True, help=f"{'|'.join(BACKENDS)} (repeatable)."
+        ),
+        click.option(
+            "--device", "devices", multiple=True, help=f"{'|'.join(DEVICES)} (repeatable)."
+        ),
+        click.option("--batch-size", "batch_sizes", multiple=True, help="Batch sizes, e.g. 1,8."),
+        click.option(
+            "--threads", "threads", multiple=True, help="Intra-op thread counts, e.g. 1,2."
+        ),
+        click.option(
+            "--inter-op-threads",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Inter-op threads for both runtimes (default 1).",
+        ),
+        click.option("--warmup", type=click.IntRange(min=0), default=None, help="Warm-up calls."),
+        click.option(
+            "--min-iterations",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Stop only after this many timed calls ...",
+        ),
+        click.option(
+            "--min-time",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="... and this many seconds (both must be reached).",
+        ),
+        click.option(
+            "--max-time",
+            type=click.FloatRange(min=0.001),
+            default=None,
+            help="Stop a configuration after this many seconds regardless.",
+        ),
+        click.option(
+            "--size",
+            type=click.Choice(["full", "small"]),
+            default=None,
+            help="Model size: the published network or a tiny one (default full).",
+        ),
+        click.option(
+            "--weights",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Checkpoint (state_dict) to load, or 'torchvision' for pretrained weights.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def profile_config(config_path: str | None, options: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig of the profile options (see profile_options), merged with the settings."""
+    overrides = RunOverrides(
+        quick=options["quick"],
+        models=tuple(split_list(options["models"])),
+        backends=tuple(choice_list(options["backends"], BACKENDS, "--backend")),
+        devices=tuple(choice_list(options["devices"], DEVICES, "--device")),
+        batch_sizes=tuple(int_list(options["batch_sizes"], "--batch-size")),
+        threads=tuple(int_list(options["threads"], "--threads")),
+        inter_op_threads=options["inter_op_threads"],
+        warmup=options["warmup"],
+        min_iterations=options["min_iterations"],
+        min_time_s=options["min_time"],
+        max_time_s=options["max_time"],
+        size=options["size"],
+        weights=options["weights"],
+    )
+    try:
+        return run_config(load_settings(config_path), overrides)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 @bench.command("run")
-@click.option(
-    "--quick/--full",
-    "quick",
-    default=None,
-    help="The quick profile (a few small models, batch 1) or the full one (every model, batch 1"
-    " and 8); default: [bench] profile of the configuration (quick).",
-)
-@click.option("--model", "models", multiple=True, help="Model name (repeat or comma list).")
-@click.option("--backend", "backends", multiple=True, help=f"{'|'.join(BACKENDS)} (repeatable).")
-@click.option("--device", "devices", multiple=True, help=f"{'|'.join(DEVICES)} (repeatable).")
-@click.option("--batch-size", "batch_sizes", multiple=True, help="Batch sizes, e.g. 1,8.")
-@click.option("--threads", "threads", multiple=True, help="Intra-op thread counts, e.g. 1,2.")
-@click.option(
-    "--inter-op-threads",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Inter-op threads for both runtimes (default 1).",
-)
-@click.option("--warmup", type=click.IntRange(min=0), default=None, help="Warm-up calls.")
-@click.option(
-    "--min-iterations",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Stop only after this many timed calls ...",
-)
-@click.option(
-    "--min-time",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="... and this many seconds (both must be reached).",
-)
-@click.option(
-    "--max-time",
-    type=click.FloatRange(min=0.001),
-    default=None,
-    help="Stop a configuration after this many seconds regardless.",
-)
-@click.option(
-    "--size",
-    type=click.Choice(["full", "small"]),
-    default=None,
-    help="Model size: the published network or a tiny one (default full).",
-)
-@click.option(
-    "--weights",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Checkpoint (state_dict) to load, or 'torchvision' for pretrained weights.",
-)
+@profile_options
 @db_option
 @config_option
 @format_option()
-def run_command(
-    quick: bool | None,
-    models: tuple[str, ...],
-    backends: tuple[str, ...],
-    devices: tuple[str, ...],
-    batch_sizes: tuple[str, ...],
-    threads: tuple[str, ...],
-    inter_op_threads: int | None,
-    warmup: int | None,
-    min_iterations: int | None,
-    min_time: float | None,
-    max_time: float | None,
-    size: str | None,
-    weights: str | None,
-    db_path: str | None,
-    config_path: str | None,
-    fmt: str,
-) -> None:
+def run_command(db_path: str | None, config_path: str | None, fmt: str, **options: Any) -> None:
     """Time models on each backend, device, batch size and thread count; store every result.
 
     Without --quick or --full the [bench] profile setting chooses (quick unless configured).
@@ -204,25 +236,7 @@ def run_command(
     """
     from bench.runner import run_benchmark
 
-    overrides = RunOverrides(
-        quick=quick,
-        models=tuple(split_list(models)),
-        backends=tuple(choice_list(backends, BACKENDS, "--backend")),
-        devices=tuple(choice_list(devices, DEVICES, "--device")),
-        batch_sizes=tuple(int_list(batch_sizes, "--batch-size")),
-        threads=tuple(int_list(threads, "--threads")),
-        inter_op_threads=inter_op_threads,
-        warmup=warmup,
-        min_iterations=min_iterations,
-        min_time_s=min_time,
-        max_time_s=max_time,
-        size=size,
-        weights=weights,
-    )
-    try:
-        config = run_config(load_settings(config_path), overrides)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+    config = profile_config(config_path, options)
     db = open_db(db_path)
     run_id = run_benchmark(db, config)
     run = store.get_run(db, run_id)
@@ -232,6 +246,173 @@ def run_command(
     click.echo(f"run {run_id}: {run['status']} ({run['message']})", err=True)
     if run["status"] in ("failed", "unavailable"):
         raise DlradarError(f"run {run_id}: every configuration failed (see `bench show {run_id}`)")
+
+
+@bench.command("fleet")
+@click.option(
+    "--address",
+    default=None,
+    metavar="HOST:PORT",
+    help="The Ray cluster's head (`ray start --head` prints it); default: $RAY_ADDRESS.",
+)
+@click.option(
+    "--nodes",
+    "nodes",
+    multiple=True,
+    help="Ray node ids (or their first characters; repeat or comma list); default: every alive"
+    " node.",
+)
+@profile_options
+@db_option
+@config_option
+@format_option()
+def fleet_command(
+    address: str | None,
+    nodes: tuple[str, ...],
+    db_path: str | None,
+    config_path: str | None,
+    fmt: str,
+    **options: Any,
+) -> None:
+    """Run the same profile once on every node of an existing Ray cluster; store every result.
+
+    Each node runs `bench run`'s harness alone (its task reserves all the node's CPUs), with
+    the thread counts asked for; its results are stored here as they arrive (one configuration
+    at a time), each run naming its machine (hostname, Ray node id), all sharing one fleet id. A node that fails,
+    dies or lacks a backend is reported with its reason while the others finish. Ctrl-C cancels
+    the remote tasks and keeps what finished. Every machine needs dlradar installed.
+
+    \b
+    Examples:
+      ray start --head --port 6379               # on one machine; `ray start --address
+                                                 #   HEAD:6379` on each of the others
+      dlradar bench fleet --address HEAD:6379 --quick
+      RAY_ADDRESS=HEAD:6379 dlradar bench fleet --model lenet5 --threads 1,4 --format jsonl
+      dlradar bench fleet --address HEAD:6379 --nodes 8f3a,c41b --model resnet18
+    """
+    from bench.fleet import FleetInterrupted, resolve_address, run_fleet
+
+    config = profile_config(config_path, options)
+    chosen_address = resolve_address(address)
+    db = open_db(db_path)
+    try:
+        fleet = run_fleet(
+            db,
+            config,
+            address=chosen_address,
+            nodes=split_list(nodes),
+            say=lambda text: click.echo(text, err=True),
+        )
+    except FleetInterrupted as stop:
+        kept = ", ".join(map(str, stop.fleet.run_ids)) or "none"
+        click.echo(f"fleet {stop.fleet.fleet_id}: interrupted; runs kept: {kept}", err=True)
+        raise
+    rows = store.result_rows(db, run_ids=fleet.run_ids) if fleet.run_ids else []
+    emit_results(rows, fmt)
+    warn_noisy(rows)
+    lost = [o for o in fleet.outcomes if o.run_id is None]
+    click.echo(
+        f"fleet {fleet.fleet_id}: {len(fleet.run_ids)} of {len(fleet.outcomes)} node(s) measured"
+        f" in {fleet.seconds:.1f} s (runs {', '.join(map(str, fleet.run_ids)) or 'none'})",
+        err=True,
+    )
+    for outcome in lost:
+        click.echo(f"node {outcome.node.label}: {outcome.status}: {outcome.reason}", err=True)
+    if not fleet.run_ids:
+        raise DlradarError(f"fleet {fleet.fleet_id}: no node returned results")
+
+
+@bench.command("export")
+@click.argument("run_ids", nargs=-1, type=int)
+@click.option("--fleet", "fleet_id", default=None, help="Every run of this fleet id.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    required=True,
+    help="File to write (JSON lines, one run per line); '-' for stdout.",
+)
+@db_option
+def export_command(
+    run_ids: tuple[int, ...], fleet_id: str | None, output: str, db_path: str | None
+) -> None:
+    """Write runs (their environment, machine, results and raw samples) as JSON lines, for
+    `bench import` on another machine: how results travel without a cluster.
+
+    \b
+    Examples:
+      dlradar bench export 3 4 -o laptop.jsonl
+      dlradar bench export --fleet 1f0c... -o fleet.jsonl
+    """
+    import orjson
+
+    db = open_existing_db(db_path)
+    ids = list(run_ids) + (store.run_ids_of_fleet(db, fleet_id) if fleet_id else [])
+    if not ids:
+        raise click.UsageError("name the runs to export (RUN_ID... or --fleet ID)")
+    for run_id in ids:
+        store.get_run(db, run_id)  # NotFoundError for an unknown id, before writing anything
+    lines = [orjson.dumps(item) + b"\n" for item in store.export_runs(db, ids)]
+    if output == "-":
+        sys.stdout.buffer.write(b"".join(lines))
+        sys.stdout.flush()
+    else:
+        try:
+            with open(output, "wb") as handle:
+                handle.writelines(lines)
+        except OSError as exc:
+            raise DlradarError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"exported {len(ids)} run(s) to {output}", err=True)
+
+
+@bench.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@db_option
+@format_option()
+def import_command(files: tuple[str, ...], db_path: str | None, fmt: str) -> None:
+    """Store runs written by `bench export` (on this or another machine). Importing the same
+    file twice adds nothing: a run is known by its uuid.
+
+    \b
+    Examples:
+      dlradar bench import laptop.jsonl
+      dlradar bench import a.jsonl b.jsonl --format json
+    """
+    import orjson
+
+    items: list[dict[str, Any]] = []
+    for name in files:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            raise DlradarError(f"cannot read {name}: {exc.strerror or exc}") from exc
+        for number, line in enumerate(data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                raise DlradarError(f"{name}:{number}: not JSON ({exc})") from exc
+    db = open_db(db_path)
+    summary = store.import_runs(db, items)
+    runs = {r["id"]: r for r in store.list_runs(db) if r["id"] in summary.added}
+    rows = [
+        {
+            "run_id": run_id,
+            "uuid": runs[run_id]["uuid"],
+            "machine": machine_label(runs[run_id]["machine"]),
+            "status": runs[run_id]["status"],
+            "results": runs[run_id]["results"],
+        }
+        for run_id in summary.added
+    ]
+    click.echo(render(rows, fmt, ("run_id", "uuid", "machine", "status", "results")), nl=False)
+    click.echo(
+        f"imported {len(summary.added)} run(s) with {summary.results} result(s);"
+        f" {len(summary.skipped)} already stored",
+        err=True,
+    )
 
 
 @bench.command("eval")
@@ -495,6 +676,7 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
             env = run.pop("environment")
             run["cpu"] = env.get("cpu_model")
             run["torch"] = (env.get("versions") or {}).get("torch")
+            run["machine"] = machine_label(run.get("machine"))
     columns = (
         "id",
         "kind",
@@ -504,11 +686,37 @@ def list_command(limit: int, db_path: str | None, fmt: str) -> None:
         "finished_at",
         "results",
         "failed",
+        "machine",
         "cpu",
         "torch",
+        "fleet_id",
         "git_commit",
     )
     click.echo(render(runs, fmt, columns), nl=False)
+
+
+@bench.command("machines")
+@db_option
+@format_option()
+def machines_command(db_path: str | None, fmt: str) -> None:
+    """List the machines that measured the stored runs: hostname, Ray node id (runs of a
+    `bench fleet`), CPU, cores, memory, runs. `dlradar radar --machine` takes any of the names.
+
+    \b
+    Example:
+      dlradar bench machines --format jsonl
+    """
+    rows = store.machines(open_existing_db(db_path))
+    if fmt in ("table", "csv"):
+        for row in rows:
+            gpus = row.get("accelerators") or []
+            row["accelerators"] = ", ".join(str(a.get("name")) for a in gpus) or None
+            row["torch"] = (row.get("versions") or {}).get("torch")
+    columns = (
+        "label", "hostname", "node_id", "cpu_model", "logical_cores", "memory_gb",
+        "accelerators", "torch", "runs", "last_run",
+    )  # fmt: skip
+    click.echo(render(rows, fmt, columns), nl=False)
 
 
 @bench.command("show")

@@ -44,6 +44,12 @@ TABLE_COLUMNS = (
     show_default=True,
     help="Reference device of the headline figures.",
 )
+@click.option(
+    "--machine",
+    default=None,
+    help="Only the timings of this machine: its hostname, the label `bench machines` prints"
+    " or (the start of) its Ray node id.",
+)
 @db_option
 @config_option
 @format_option()
@@ -51,6 +57,7 @@ def radar_command(
     batch_size: int,
     threads: int | None,
     device: str,
+    machine: str | None,
     db_path: str | None,
     config_path: str | None,
     fmt: str,
@@ -66,18 +73,32 @@ def radar_command(
       dlradar radar
       dlradar radar --threads 2 --format jsonl
       dlradar radar --batch-size 8 --format csv > radar.csv
+      dlradar radar --machine gpu-box --format jsonl
     """
     from bench.settings import configured_threads
     from dashboard.radar import ReferenceConfig, flat_rows, radar_table, with_headlines
 
     chosen = threads or (configured_threads(load_settings(config_path)) or (1,))[0]
     reference = ReferenceConfig(batch_size=batch_size, threads=chosen, device=device)
-    rows = radar_table(open_existing_db(db_path))
+    from bench import store
+    from bench.environment import machine_matches
+    from core.errors import NotFoundError
+
+    db = open_existing_db(db_path)
+    if machine is not None and not store.is_set_up(db):
+        raise NotFoundError(f"no machine {machine!r}: no benchmark stored yet")
+    if machine is not None and not any(machine_matches(m, machine) for m in store.machines(db)):
+        known = ", ".join(m["label"] for m in store.machines(db)) or "none"
+        raise NotFoundError(f"no results of machine {machine!r} (machines: {known})")
+    rows = radar_table(db, machine=machine)
     if fmt in ("json", "jsonl"):
         click.echo(render(with_headlines(rows, reference), fmt), nl=False)
         return
     click.echo(render(flat_rows(rows, reference), fmt, TABLE_COLUMNS), nl=False)
-    click.echo(f"headline figures at {reference.label()}, full-size canonical models", err=True)
+    where = f", measured on {machine}" if machine else ""
+    click.echo(
+        f"headline figures at {reference.label()}, full-size canonical models{where}", err=True
+    )
 
 
 COMMANDS: list[click.Command] = [radar_command]
