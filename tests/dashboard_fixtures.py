@@ -51,11 +51,11 @@ def require_shared() -> Path:
 
 def _tag(db: sqlite_utils.Database) -> None:
     """Tag every paper; an untagged fixture would let the family pages pass on empty charts."""
-    stats = tag_papers(db, workers=1)
+    tag_papers(db, workers=1)  # an import tags on arrival; this tags whatever is left
     tagged = db.execute(
         "SELECT COUNT(DISTINCT paper_id) FROM paper_families WHERE tagger = ?", [TAGGER_VERSION]
     ).fetchone()[0]
-    assert stats.tagged > 0 and tagged > 0, f"the tagger tagged no fixture paper ({stats})"
+    assert tagged > 0, "the tagger tagged no fixture paper"
 
 
 def build_real(path: Path) -> Path:
