@@ -351,3 +351,17 @@ def test_warnings_of_a_run_are_capped(db: sqlite_utils.Database, tmp_path: Path)
     assert "2500 warning(s)" in result.summary()
     errors = json.loads(db.execute("SELECT errors FROM fetch_runs").fetchone()[0])
     assert errors[-1] == "... and 1,500 more warning(s)"
+
+
+def test_a_doi_that_is_no_doi_is_dropped(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    # Found by the fuzz suite: two papers whose junk DOIs cleaned to the same text were merged.
+    objs = [
+        paper_line(1, doi="\u0000title"),
+        paper_line(2, doi="title"),
+        paper_line(3, doi="10.1/x"),
+    ]
+    result = import_file(db, write_jsonl(tmp_path / "doi.jsonl", objs))
+    assert result.status == "ok" and stored(db) == 3
+    assert get_paper(db, "2501.00003")["doi"] == "10.1/x"
+    assert get_paper(db, "2501.00001")["doi"] is None
+    assert any("doi.jsonl line 2: field doi" in w for w in result.warnings), result.warnings

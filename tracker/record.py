@@ -91,6 +91,9 @@ MAX_URL = 2_000
 # parsers collapse anyway): NUL breaks C tools reading the database, others break terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7}", re.IGNORECASE)
+# A DOI: "10.", a registrant code (digits, dot-separated), "/", a suffix. Anything else would
+# merge unrelated papers that share the junk (PaperStore matches papers by DOI).
+_DOI = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Optional text fields and their length limits; too long or not text: the field is dropped.
@@ -271,8 +274,9 @@ def validate_record(record: PaperRecord, where: str) -> tuple[PaperRecord | None
             check.warnings[-1] = check.warnings[-1].removesuffix("dropped") + "record skipped"
             return None, check.warnings
         record.title = title
-    _check_texts(record, check)
+    _check_texts(record, check)  # before the DOI's check: it may drop a DOI that is no text
     _check_ids(record, check)
+    _check_doi(record, check)
     _check_dates(record, check)
     for name in ("url", "pdf_url"):
         if getattr(record, name) is not None:
@@ -341,6 +345,13 @@ def _check_ids(record: PaperRecord, check: _Check) -> None:
     ):
         check.warn("arxiv_version", f"{_shown(version)} is not a version 1..{MAX_ARXIV_VERSION}")
         record.arxiv_version = None
+
+
+def _check_doi(record: PaperRecord, check: _Check) -> None:
+    doi = record.doi
+    if doi is not None and not _DOI.fullmatch(doi):
+        check.warn("doi", f"{_shown(doi)} is not a DOI (10.<registrant>/<suffix>)")
+        record.doi = None
 
 
 def _check_dates(record: PaperRecord, check: _Check) -> None:
