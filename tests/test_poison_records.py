@@ -365,3 +365,25 @@ def test_a_doi_that_is_no_doi_is_dropped(db: sqlite_utils.Database, tmp_path: Pa
     assert get_paper(db, "2501.00003")["doi"] == "10.1/x"
     assert get_paper(db, "2501.00001")["doi"] is None
     assert any("doi.jsonl line 2: field doi" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "2020-99-99", "[" * 5000])
+def test_yaml_values_python_cannot_build_are_a_format_error(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(f"---\nlayout: inproceedings\nid: x25a\nyear: {value}\n---\n", "utf-8")
+    with pytest.raises(FormatError, match="invalid YAML front matter"):
+        list(pmlr.read(path))
+
+
+@pytest.mark.parametrize("head", ['{"id": ' + "9" * 5000 + "}\n", '{"id": ' + "[" * 3000 + "\n"])
+def test_json_that_python_cannot_build_is_a_format_error(tmp_path: Path, head: str) -> None:
+    from tracker.importer import detect_format
+    from tracker.sources import arxiv_api, openreview
+
+    path = tmp_path / "odd.json"
+    path.write_text(head, encoding="utf-8")
+    with pytest.raises(FormatError):
+        detect_format(path)  # the sniffers' json.loads, on the file's first line
+    for module in (openreview, arxiv_api):
+        with pytest.raises(FormatError):
+            list(module.read(path))

@@ -152,6 +152,9 @@ def _load_json(text: str, origin: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{origin}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except (ValueError, RecursionError) as exc:
+        # A number of more than 4,300 digits, or arrays nested thousands deep.
+        raise FormatError(f"{origin}: unreadable JSON ({str(exc).split(';')[0]})") from None
 
 
 def read(path: Path) -> Iterator[Page]:

@@ -272,6 +272,9 @@ def parse_front_matter(text: str, origin: str) -> dict[str, Any]:
     block = match.group(1) if match else text
     try:
         data = yaml.load(block, Loader=_ScalarAliasLoader)  # a SafeLoader subclass
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for a 5,000-digit number or a date 2020-99-99.
+        raise FormatError(f"{origin}: invalid YAML front matter ({exc})") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FormatError(f"{origin}: invalid YAML front matter ({first})") from exc
