@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+import reprlib
 import time
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -136,9 +137,18 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+# Shows a hostile value in a warning without building its whole repr (a 50 MB text, a list
+# of a million items) and without failing on a 5,000-digit number.
+_REPR = reprlib.Repr()  # Python 3.11's takes no arguments
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+_REPR.maxstring, _REPR.maxlong, _REPR.maxother = 60, 40, 60
+
+
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        return _REPR.repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too big to show"
 
 
 def clean_control(text: str) -> str:
