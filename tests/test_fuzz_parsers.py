@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -356,6 +358,40 @@ def test_hostile_field_in_xml(kind: str, data: st.DataObject) -> None:
     mutated = _mutate_xml(sample(kind), data.draw)
     with tempfile.TemporaryDirectory() as tmp:
         check_import(kind, write(tmp, kind, mutated))
+
+
+_BIB_FIELD = re.compile(r"^(\s*\w+\s*=\s*)\{(.*)\}(,?)\s*$")
+
+
+@given(data=st.data())
+def test_hostile_field_in_bibtex(data: st.DataObject) -> None:
+    """One one-line field of the volume BibTeX (title, year, volume, url, ...) made hostile;
+    braces and backslashes are kept out of the value so that the entry stays BibTeX."""
+    lines = sample("pmlr-bib").decode("utf-8").split("\n")
+    candidates = [i for i, line in enumerate(lines) if _BIB_FIELD.match(line)]
+    index = data.draw(st.sampled_from(candidates))
+    value = "".join(c for c in data.draw(hostile_text) if c not in "{}\\")
+    match = _BIB_FIELD.match(lines[index])
+    assert match is not None
+    lines[index] = f"{match.group(1)}{{{value}}}{match.group(3)}"
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("pmlr", write(tmp, "pmlr-bib", "\n".join(lines).encode("utf-8")))
+
+
+@given(data=st.data())
+def test_hostile_field_in_pmlr_yaml(data: st.DataObject) -> None:
+    """One key of the real PMLR paper record's front matter set to a hostile value."""
+    text = sample("pmlr").decode("utf-8")
+    front = yaml.safe_load(text.split("---")[1])
+    key = data.draw(st.sampled_from(sorted(front)))
+    front[key] = (
+        _mutate_json(front[key], data.draw)
+        if data.draw(st.booleans())
+        else (data.draw(hostile_value))
+    )
+    mutated = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("pmlr", write(tmp, "pmlr", mutated.encode("utf-8")))
 
 
 # -- random records -------------------------------------------------------------------------

@@ -387,3 +387,15 @@ def test_json_that_python_cannot_build_is_a_format_error(tmp_path: Path, head: s
     for module in (openreview, arxiv_api):
         with pytest.raises(FormatError):
             list(module.read(path))
+
+
+def test_pmlr_issued_date_parts_out_of_range_drop_the_date(tmp_path: Path) -> None:
+    # Found by the fuzz suite: date-parts [0, 0, 2**31] overflowed datetime.date.
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(
+        "---\nlayout: inproceedings\nid: x25a\nvolume: 267\ntitle: A paper\n"
+        "issued:\n  date-parts: [0, 0, 2147483648]\n---\n",
+        encoding="utf-8",
+    )
+    [page] = list(pmlr.read(path))
+    assert page.records[0].published is None

@@ -107,7 +107,7 @@ def _venue(volume: int, container: str | None) -> str:
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(str(value).strip())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -165,7 +165,7 @@ def _issued(data: dict[str, Any]) -> str | None:
     if isinstance(parts, list) and len(parts) == 3:
         try:
             return dt.date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # date-parts [0, 0, 2**31]
             return None
     return iso_date(data.get("date"))
 
