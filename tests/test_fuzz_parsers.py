@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -358,6 +359,26 @@ def test_hostile_field_in_xml(kind: str, data: st.DataObject) -> None:
     mutated = _mutate_xml(sample(kind), data.draw)
     with tempfile.TemporaryDirectory() as tmp:
         check_import(kind, write(tmp, kind, mutated))
+
+
+@given(data=st.data())
+def test_hostile_field_in_neurips_html(data: st.DataObject) -> None:
+    """The text or the link of one element of the NeurIPS listing made hostile (a link's year
+    of 20 digits, a title of NULs...)."""
+    root = lxml.html.fromstring(sample("neurips"))
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    element = data.draw(st.sampled_from(elements))
+    value = data.draw(hostile_text)
+    value = "".join(c for c in value if c in "\t\n\r" or ord(c) >= 32)
+    value = "".join(c for c in value if not 0xD800 <= ord(c) <= 0xDFFF)
+    if element.get("href") is not None and data.draw(st.booleans()):
+        year = data.draw(st.sampled_from(["0", "99999999999999999999", "2023", value]))
+        element.set("href", f"/paper_files/paper/{year}/hash/{value}-Abstract-Conference.html")
+    else:
+        element.text = value
+    mutated: bytes = lxml.html.tostring(root, encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("neurips", write(tmp, "neurips", mutated))
 
 
 _BIB_FIELD = re.compile(r"^(\s*\w+\s*=\s*)\{(.*)\}(,?)\s*$")
