@@ -399,3 +399,17 @@ def test_pmlr_issued_date_parts_out_of_range_drop_the_date(tmp_path: Path) -> No
     )
     [page] = list(pmlr.read(path))
     assert page.records[0].published is None
+
+
+@pytest.mark.parametrize(
+    "extra", ["page: true", "firstpage: 3", "container-title: [a, b]", "openreview: {a: 1}"]
+)
+def test_pmlr_yaml_fields_of_another_type_are_ignored(tmp_path: Path, extra: str) -> None:
+    # Found by the fuzz suite: `page: true` reached str.replace.
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(
+        f"---\nlayout: inproceedings\nid: x25a\nvolume: 267\ntitle: A paper\n{extra}\n---\n",
+        encoding="utf-8",
+    )
+    [page] = list(pmlr.read(path))
+    assert page.records[0].title == "A paper"

@@ -26,7 +26,7 @@ import yaml
 
 from core.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
-from tracker.normalize import clean_author, clean_text, clean_title, iso_date
+from tracker.normalize import clean_author, clean_text, clean_title, iso_date, year_of
 from tracker.record import PaperRecord
 from tracker.sources.base import Page, resume_position
 from tracker.sources.bibtex import BibEntry, bib_text, parse_bibtex, split_names
@@ -102,6 +102,14 @@ def _venue(volume: int, container: str | None) -> str:
     if volume in _ICML_YEAR_OF_VOLUME or (container and _ICML_BOOKTITLE.search(container)):
         return "ICML"
     return "PMLR"
+
+
+def _scalar(value: Any) -> str | None:
+    """A YAML value as text when it is text or a number; None for lists, mappings, booleans
+    and nothing (a hostile record's `page: true` must not reach string methods)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -186,39 +194,36 @@ def _yaml_authors(value: Any) -> list[str]:
 
 def record_from_post(data: dict[str, Any], base_url: str = BASE_URL) -> PaperRecord:
     """One per-paper record (front matter with layout: inproceedings); ValueError if unusable."""
-    paper_id = str(data.get("id") or "").strip()
+    paper_id = _scalar(data.get("id")) or ""
     volume = _int_or_none(data.get("volume"))
     if volume is None:
-        url_match = re.search(r"/v(\d+)/", str(data.get("pdf") or ""))
+        url_match = re.search(r"/v(\d+)/", _scalar(data.get("pdf")) or "")
         volume = int(url_match.group(1)) if url_match else None
     if not paper_id or volume is None:
         raise ValueError("the record has no id or no volume")
-    title = clean_title(str(data.get("title") or data.get("tex_title") or ""))
+    title = clean_title(_scalar(data.get("title")) or _scalar(data.get("tex_title")))
     if not title:
         raise ValueError(f"record {paper_id!r} has no title")
-    container = data.get("container-title") or data.get("booktitle")
+    container = _scalar(data.get("container-title")) or _scalar(data.get("booktitle"))
     published = _issued(data)
-    year = _ICML_YEAR_OF_VOLUME.get(volume) or (int(published[:4]) if published else None)
-    page = data.get("page") or (
-        f"{data['firstpage']}-{data['lastpage']}" if data.get("firstpage") else None
-    )
+    year = _ICML_YEAR_OF_VOLUME.get(volume) or year_of(published)
+    first, last = _scalar(data.get("firstpage")), _scalar(data.get("lastpage"))
+    page = _scalar(data.get("page")) or (f"{first}-{last}" if first and last else first)
     base = base_url.rstrip("/")
-    openreview = data.get("openreview")
+    openreview = _scalar(data.get("openreview"))
     return PaperRecord(
         source=FORMAT,
         source_id=f"pmlr-v{volume}-{paper_id}",
         title=title,
-        abstract=clean_text(str(data.get("abstract") or "")),
+        abstract=clean_text(_scalar(data.get("abstract"))),
         authors=_yaml_authors(data.get("author")),
-        openreview_id=str(openreview).strip() if openreview else None,
-        venue=_venue(volume, str(container) if container else None),
+        openreview_id=openreview,
+        venue=_venue(volume, container),
         year=year,
         published=published,
-        journal_ref=_journal_ref(str(container) if container else None, volume, page, year),
+        journal_ref=_journal_ref(container, volume, page, year),
         url=f"{base}/v{volume}/{paper_id}.html",
-        pdf_url=str(data["pdf"])
-        if data.get("pdf")
-        else f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
+        pdf_url=_scalar(data.get("pdf")) or f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
     )
 
 
