@@ -142,7 +142,7 @@ def parse_response(
             if not isinstance(note, dict):
                 raise ValueError("not a JSON object")
             records.append(record_from_note(note, default_venue_id))
-        except ValueError as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
             warnings.append(f"{origin}: note {index}: {exc}; skipped")
     return records, warnings, count if isinstance(count, int) else None, len(notes)
 

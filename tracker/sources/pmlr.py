@@ -192,6 +192,11 @@ def _yaml_authors(value: Any) -> list[str]:
     return names
 
 
+# What a parser's mapping can raise on a value of an unexpected type or size: the record is
+# skipped with its reason, never a traceback (the fuzz suite, tests/test_fuzz_parsers.py).
+UNUSABLE = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+
+
 def record_from_post(data: dict[str, Any], base_url: str = BASE_URL) -> PaperRecord:
     """One per-paper record (front matter with layout: inproceedings); ValueError if unusable."""
     paper_id = _scalar(data.get("id")) or ""
@@ -302,7 +307,7 @@ def pages_from_yaml(text: str, origin: str, base_url: str = BASE_URL) -> Iterato
         )
     try:
         record = record_from_post(data, base_url)
-    except ValueError as exc:
+    except UNUSABLE as exc:
         raise FormatError(f"{origin}: unusable PMLR paper record: {exc}") from exc
     yield Page(records=[record])
 
@@ -326,7 +331,7 @@ def bib_records(
     for entry in papers:
         try:
             results.append(record_from_bib(entry, base_url))
-        except ValueError as exc:
+        except UNUSABLE as exc:
             results.append(f"{origin} line {entry.line}: {exc}; skipped")
     return results, [f"{origin}: {p}" for p in parsed.problems]
 
