@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -155,6 +158,9 @@ HOSTILE_SNIPPETS = [
     b"0000-00-00",
     b"2024-13-45",
     b"9999-12-31",
+    b"2020-99-99",
+    b"9" * 5000,
+    b"[" * 2000,
     b"*a",
     b"&a [1]",
     b"@inproceedings{",
@@ -353,6 +359,60 @@ def test_hostile_field_in_xml(kind: str, data: st.DataObject) -> None:
     mutated = _mutate_xml(sample(kind), data.draw)
     with tempfile.TemporaryDirectory() as tmp:
         check_import(kind, write(tmp, kind, mutated))
+
+
+@given(data=st.data())
+def test_hostile_field_in_neurips_html(data: st.DataObject) -> None:
+    """The text or the link of one element of the NeurIPS listing made hostile (a link's year
+    of 20 digits, a title of NULs...)."""
+    root = lxml.html.fromstring(sample("neurips"))
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    element = data.draw(st.sampled_from(elements))
+    value = data.draw(hostile_text)
+    value = "".join(c for c in value if c in "\t\n\r" or ord(c) >= 32)
+    value = "".join(c for c in value if not 0xD800 <= ord(c) <= 0xDFFF)
+    if element.get("href") is not None and data.draw(st.booleans()):
+        year = data.draw(st.sampled_from(["0", "99999999999999999999", "2023", value]))
+        element.set("href", f"/paper_files/paper/{year}/hash/{value}-Abstract-Conference.html")
+    else:
+        element.text = value
+    mutated: bytes = lxml.html.tostring(root, encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("neurips", write(tmp, "neurips", mutated))
+
+
+_BIB_FIELD = re.compile(r"^(\s*\w+\s*=\s*)\{(.*)\}(,?)\s*$")
+
+
+@given(data=st.data())
+def test_hostile_field_in_bibtex(data: st.DataObject) -> None:
+    """One one-line field of the volume BibTeX (title, year, volume, url, ...) made hostile;
+    braces and backslashes are kept out of the value so that the entry stays BibTeX."""
+    lines = sample("pmlr-bib").decode("utf-8").split("\n")
+    candidates = [i for i, line in enumerate(lines) if _BIB_FIELD.match(line)]
+    index = data.draw(st.sampled_from(candidates))
+    value = "".join(c for c in data.draw(hostile_text) if c not in "{}\\")
+    match = _BIB_FIELD.match(lines[index])
+    assert match is not None
+    lines[index] = f"{match.group(1)}{{{value}}}{match.group(3)}"
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("pmlr", write(tmp, "pmlr-bib", "\n".join(lines).encode("utf-8")))
+
+
+@given(data=st.data())
+def test_hostile_field_in_pmlr_yaml(data: st.DataObject) -> None:
+    """One key of the real PMLR paper record's front matter set to a hostile value."""
+    text = sample("pmlr").decode("utf-8")
+    front = yaml.safe_load(text.split("---")[1])
+    key = data.draw(st.sampled_from(sorted(front)))
+    front[key] = (
+        _mutate_json(front[key], data.draw)
+        if data.draw(st.booleans())
+        else (data.draw(hostile_value))
+    )
+    mutated = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        check_import("pmlr", write(tmp, "pmlr", mutated.encode("utf-8")))
 
 
 # -- random records -------------------------------------------------------------------------

@@ -351,3 +351,65 @@ def test_warnings_of_a_run_are_capped(db: sqlite_utils.Database, tmp_path: Path)
     assert "2500 warning(s)" in result.summary()
     errors = json.loads(db.execute("SELECT errors FROM fetch_runs").fetchone()[0])
     assert errors[-1] == "... and 1,500 more warning(s)"
+
+
+def test_a_doi_that_is_no_doi_is_dropped(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    # Found by the fuzz suite: two papers whose junk DOIs cleaned to the same text were merged.
+    objs = [
+        paper_line(1, doi="\u0000title"),
+        paper_line(2, doi="title"),
+        paper_line(3, doi="10.1/x"),
+    ]
+    result = import_file(db, write_jsonl(tmp_path / "doi.jsonl", objs))
+    assert result.status == "ok" and stored(db) == 3
+    assert get_paper(db, "2501.00003")["doi"] == "10.1/x"
+    assert get_paper(db, "2501.00001")["doi"] is None
+    assert any("doi.jsonl line 2: field doi" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "2020-99-99", "[" * 5000])
+def test_yaml_values_python_cannot_build_are_a_format_error(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(f"---\nlayout: inproceedings\nid: x25a\nyear: {value}\n---\n", "utf-8")
+    with pytest.raises(FormatError, match="invalid YAML front matter"):
+        list(pmlr.read(path))
+
+
+@pytest.mark.parametrize("head", ['{"id": ' + "9" * 5000 + "}\n", '{"id": ' + "[" * 3000 + "\n"])
+def test_json_that_python_cannot_build_is_a_format_error(tmp_path: Path, head: str) -> None:
+    from tracker.importer import detect_format
+    from tracker.sources import arxiv_api, openreview
+
+    path = tmp_path / "odd.json"
+    path.write_text(head, encoding="utf-8")
+    with pytest.raises(FormatError):
+        detect_format(path)  # the sniffers' json.loads, on the file's first line
+    for module in (openreview, arxiv_api):
+        with pytest.raises(FormatError):
+            list(module.read(path))
+
+
+def test_pmlr_issued_date_parts_out_of_range_drop_the_date(tmp_path: Path) -> None:
+    # Found by the fuzz suite: date-parts [0, 0, 2**31] overflowed datetime.date.
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(
+        "---\nlayout: inproceedings\nid: x25a\nvolume: 267\ntitle: A paper\n"
+        "issued:\n  date-parts: [0, 0, 2147483648]\n---\n",
+        encoding="utf-8",
+    )
+    [page] = list(pmlr.read(path))
+    assert page.records[0].published is None
+
+
+@pytest.mark.parametrize(
+    "extra", ["page: true", "firstpage: 3", "container-title: [a, b]", "openreview: {a: 1}"]
+)
+def test_pmlr_yaml_fields_of_another_type_are_ignored(tmp_path: Path, extra: str) -> None:
+    # Found by the fuzz suite: `page: true` reached str.replace.
+    path = tmp_path / "2025-10-06-x25a.md"
+    path.write_text(
+        f"---\nlayout: inproceedings\nid: x25a\nvolume: 267\ntitle: A paper\n{extra}\n---\n",
+        encoding="utf-8",
+    )
+    [page] = list(pmlr.read(path))
+    assert page.records[0].title == "A paper"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+import reprlib
 import time
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -91,6 +92,9 @@ MAX_URL = 2_000
 # parsers collapse anyway): NUL breaks C tools reading the database, others break terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7}", re.IGNORECASE)
+# A DOI: "10.", a registrant code (digits, dot-separated), "/", a suffix. Anything else would
+# merge unrelated papers that share the junk (PaperStore matches papers by DOI).
+_DOI = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Optional text fields and their length limits; too long or not text: the field is dropped.
@@ -133,9 +137,18 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+# Shows a hostile value in a warning without building its whole repr (a 50 MB text, a list
+# of a million items) and without failing on a 5,000-digit number.
+_REPR = reprlib.Repr()  # Python 3.11's takes no arguments
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+_REPR.maxstring, _REPR.maxlong, _REPR.maxother = 60, 40, 60
+
+
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        return _REPR.repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too big to show"
 
 
 def clean_control(text: str) -> str:
@@ -271,8 +284,9 @@ def validate_record(record: PaperRecord, where: str) -> tuple[PaperRecord | None
             check.warnings[-1] = check.warnings[-1].removesuffix("dropped") + "record skipped"
             return None, check.warnings
         record.title = title
-    _check_texts(record, check)
+    _check_texts(record, check)  # before the DOI's check: it may drop a DOI that is no text
     _check_ids(record, check)
+    _check_doi(record, check)
     _check_dates(record, check)
     for name in ("url", "pdf_url"):
         if getattr(record, name) is not None:
@@ -341,6 +355,13 @@ def _check_ids(record: PaperRecord, check: _Check) -> None:
     ):
         check.warn("arxiv_version", f"{_shown(version)} is not a version 1..{MAX_ARXIV_VERSION}")
         record.arxiv_version = None
+
+
+def _check_doi(record: PaperRecord, check: _Check) -> None:
+    doi = record.doi
+    if doi is not None and not _DOI.fullmatch(doi):
+        check.warn("doi", f"{_shown(doi)} is not a DOI (10.<registrant>/<suffix>)")
+        record.doi = None
 
 
 def _check_dates(record: PaperRecord, check: _Check) -> None:

@@ -209,7 +209,7 @@ def read(path: Path) -> Iterator[Page]:
             wrapper = json.loads(raw)
             text: str = wrapper["body"]
             status = int(wrapper.get("status_code") or 0) or None
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise FormatError(f"{origin}: not a recorded arXiv API response ({exc})") from None
         origin = f"{path.name} (recorded from {wrapper.get('url', 'an unknown URL')})"
         # The recorder decoded the bytes as latin-1; latin-1 gives them back exactly.

@@ -34,7 +34,7 @@ def first_object(head: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, deep nesting
         return None
     return value if isinstance(value, dict) else None
 

@@ -142,7 +142,7 @@ def parse_response(
             if not isinstance(note, dict):
                 raise ValueError("not a JSON object")
             records.append(record_from_note(note, default_venue_id))
-        except ValueError as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
             warnings.append(f"{origin}: note {index}: {exc}; skipped")
     return records, warnings, count if isinstance(count, int) else None, len(notes)
 
@@ -152,6 +152,9 @@ def _load_json(text: str, origin: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{origin}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except (ValueError, RecursionError) as exc:
+        # A number of more than 4,300 digits, or arrays nested thousands deep.
+        raise FormatError(f"{origin}: unreadable JSON ({str(exc).split(';')[0]})") from None
 
 
 def read(path: Path) -> Iterator[Page]:

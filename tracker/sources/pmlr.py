@@ -30,7 +30,7 @@ import yaml
 
 from core.errors import ConfigError, FormatError
 from tracker.http import PoliteClient, response_text
-from tracker.normalize import clean_author, clean_text, clean_title, iso_date
+from tracker.normalize import clean_author, clean_text, clean_title, iso_date, year_of
 from tracker.record import PaperRecord
 from tracker.sources.base import Page, resume_position
 from tracker.sources.bibtex import BibEntry, bib_text, parse_bibtex, split_names
@@ -111,10 +111,18 @@ def _venue(volume: int, container: str | None) -> str:
     return "PMLR"
 
 
+def _scalar(value: Any) -> str | None:
+    """A YAML value as text when it is text or a number; None for lists, mappings, booleans
+    and nothing (a hostile record's `page: true` must not reach string methods)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(str(value).strip())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -205,7 +213,7 @@ def _issued(data: dict[str, Any]) -> str | None:
     if isinstance(parts, list) and len(parts) == 3:
         try:
             return dt.date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # date-parts [0, 0, 2**31]
             return None
     return iso_date(data.get("date"))
 
@@ -224,41 +232,43 @@ def _yaml_authors(value: Any) -> list[str]:
     return names
 
 
+# What a parser's mapping can raise on a value of an unexpected type or size: the record is
+# skipped with its reason, never a traceback (the fuzz suite, tests/test_fuzz_parsers.py).
+UNUSABLE = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+
+
 def record_from_post(data: dict[str, Any], base_url: str = BASE_URL) -> PaperRecord:
     """One per-paper record (front matter with layout: inproceedings); ValueError if unusable."""
-    paper_id = str(data.get("id") or "").strip()
+    paper_id = _scalar(data.get("id")) or ""
     volume = _int_or_none(data.get("volume"))
     if volume is None:
-        url_match = re.search(r"/v(\d+)/", str(data.get("pdf") or ""))
+        url_match = re.search(r"/v(\d+)/", _scalar(data.get("pdf")) or "")
         volume = int(url_match.group(1)) if url_match else None
     if not paper_id or volume is None:
         raise ValueError("the record has no id or no volume")
-    title = clean_title(str(data.get("title") or data.get("tex_title") or ""))
+    title = clean_title(_scalar(data.get("title")) or _scalar(data.get("tex_title")))
     if not title:
         raise ValueError(f"record {paper_id!r} has no title")
-    container = data.get("container-title") or data.get("booktitle")
+    container = _scalar(data.get("container-title")) or _scalar(data.get("booktitle"))
     published = _issued(data)
-    year = _ICML_YEAR_OF_VOLUME.get(volume) or (int(published[:4]) if published else None)
-    page = data.get("page") or (
-        f"{data['firstpage']}-{data['lastpage']}" if data.get("firstpage") else None
-    )
+    year = _ICML_YEAR_OF_VOLUME.get(volume) or year_of(published)
+    first, last = _scalar(data.get("firstpage")), _scalar(data.get("lastpage"))
+    page = _scalar(data.get("page")) or (f"{first}-{last}" if first and last else first)
     base = base_url.rstrip("/")
-    openreview = data.get("openreview")
+    openreview = _scalar(data.get("openreview"))
     return PaperRecord(
         source=FORMAT,
         source_id=f"pmlr-v{volume}-{paper_id}",
         title=title,
-        abstract=clean_text(str(data.get("abstract") or "")),
+        abstract=clean_text(_scalar(data.get("abstract"))),
         authors=_yaml_authors(data.get("author")),
-        openreview_id=str(openreview).strip() if openreview else None,
-        venue=_venue(volume, str(container) if container else None),
+        openreview_id=openreview,
+        venue=_venue(volume, container),
         year=year,
         published=published,
-        journal_ref=_journal_ref(str(container) if container else None, volume, page, year),
+        journal_ref=_journal_ref(container, volume, page, year),
         url=f"{base}/v{volume}/{paper_id}.html",
-        pdf_url=str(data["pdf"])
-        if data.get("pdf")
-        else f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
+        pdf_url=_scalar(data.get("pdf")) or f"{base}/v{volume}/{paper_id}/{paper_id}.pdf",
     )
 
 
@@ -312,6 +322,9 @@ def parse_front_matter(text: str, origin: str) -> dict[str, Any]:
     block = match.group(1) if match else text
     try:
         data = yaml.load(block, Loader=_ScalarAliasLoader)  # a SafeLoader subclass
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for a 5,000-digit number or a date 2020-99-99.
+        raise FormatError(f"{origin}: invalid YAML front matter ({exc})") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FormatError(f"{origin}: invalid YAML front matter ({first})") from exc
@@ -334,7 +347,7 @@ def pages_from_yaml(text: str, origin: str, base_url: str = BASE_URL) -> Iterato
         )
     try:
         record = record_from_post(data, base_url)
-    except ValueError as exc:
+    except UNUSABLE as exc:
         raise FormatError(f"{origin}: unusable PMLR paper record: {exc}") from exc
     yield Page(records=[record])
 
@@ -359,7 +372,7 @@ def bib_records(
     for entry in papers:
         try:
             results.append(record_from_bib(entry, base_url, volume))
-        except ValueError as exc:
+        except UNUSABLE as exc:
             results.append(f"{origin} line {entry.line}: {exc}; skipped")
     return results, [f"{origin}: {p}" for p in parsed.problems]
 
