@@ -74,10 +74,12 @@ GROUPS: dict[str, Group] = {
     "ingest": Group(
         ("tracker/ingest.py", "tracker/fetching.py"),
         (
+            "tests/test_ingest.py",
             "tests/test_kill.py::test_an_exception_between_page_and_bookkeeping_changes_neither",
             "tests/test_fetch_resume.py",
             "tests/test_fetch_politeness.py",
             "tests/test_import.py",
+            "tests/test_cli.py",
         ),
         "a page and its run bookkeeping in one transaction; resume cursors",
     ),

@@ -1,0 +1,140 @@
+"""Run bookkeeping of tracker.ingest.run_pages: what `fetch_runs` holds after each page and at
+the end, whatever ends the run (the atomicity of a page is tested in test_kill.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from core.errors import DlradarError
+from tracker import ingest, search_index
+from tracker.record import PaperRecord
+from tracker.sources.base import Page
+
+
+def _page(n: int, cursor: str | None, warnings: tuple[str, ...] = ()) -> Page:
+    records = [
+        PaperRecord(source="jsonl", source_id=f"{n}-{i}", title=f"Paper {i} of page {n} here",
+                    authors=[f"Author {n}{i}"], arxiv_id=f"2402.{n:02d}{i:03d}")
+        for i in range(3)
+    ]  # fmt: skip
+    return Page(records, cursor=cursor, warnings=list(warnings))
+
+
+def _run(db: sqlite_utils.Database) -> dict[str, Any]:
+    cursor = db.execute("SELECT * FROM fetch_runs ORDER BY id DESC LIMIT 1")
+    columns = [d[0] for d in cursor.description]
+    row = dict(zip(columns, cursor.fetchone(), strict=True))
+    row["errors"] = json.loads(row["errors"])
+    return row
+
+
+def test_each_committed_page_is_in_the_run_row_and_a_page_without_cursor_keeps_the_last(
+    db: sqlite_utils.Database,
+) -> None:
+    seen_mid_run: list[tuple[Any, ...]] = []
+    messages: list[str] = []
+
+    def progress(message: str) -> None:
+        messages.append(message)
+        row = _run(db)
+        seen_mid_run.append(
+            (row["status"], row["seen"], row["pages"], row["cursor"], row["errors"])
+        )
+
+    pages = [_page(1, "c1", ("w1",)), _page(2, None), _page(3, None, ("w3",))]
+    result = ingest.run_pages(db, "jsonl", "scope", iter(pages), params={"a": 1}, progress=progress)
+    assert seen_mid_run[:3] == [
+        ("running", 3, 1, "c1", ["w1"]),
+        ("running", 6, 2, "c1", ["w1"]),
+        ("running", 9, 3, "c1", ["w1", "w3"]),
+    ]
+    assert messages[:3] == [
+        "jsonl: page 1, 3 read, 3 new, 0 updated",
+        "jsonl: page 2, 6 read, 6 new, 0 updated",
+        "jsonl: page 3, 9 read, 9 new, 0 updated",
+    ]
+    row = _run(db)
+    assert (row["status"], row["seen"], row["new"], row["pages"], row["cursor"]) == (
+        "ok", 9, 9, 3, "c1",
+    )  # fmt: skip
+    assert row["errors"] == ["w1", "w3"]
+    assert row["message"] == result.summary()
+    assert row["message"].startswith(
+        "jsonl scope: 9 read, 9 new, 0 updated; tagged 9; 2 warning(s): w1; w3"
+    )
+    assert json.loads(row["params"]) == {"a": 1}
+    assert row["finished_at"] and row["started_at"] <= row["finished_at"]
+    assert ingest.last_cursor(db, "jsonl", "scope") == "c1"
+    assert ingest.last_cursor(db, "jsonl", "another scope") is None
+
+
+def test_a_failed_run_records_its_warnings_and_then_its_error(db: sqlite_utils.Database) -> None:
+    def pages() -> Any:
+        yield _page(1, "c1", ("w1",))
+        raise DlradarError("HTTP 503 three times")
+
+    result = ingest.run_pages(db, "jsonl", "scope", pages())
+    assert (result.status, result.error) == ("partial", "HTTP 503 three times")
+    row = _run(db)
+    assert row["status"] == "partial" and row["errors"] == ["w1", "HTTP 503 three times"]
+    assert row["message"].endswith("; FAILED: HTTP 503 three times")
+
+    def nothing() -> Any:
+        raise DlradarError("no connection")
+        yield  # pragma: no cover
+
+    result = ingest.run_pages(db, "jsonl", "scope", nothing())
+    assert (result.status, _run(db)["errors"]) == ("failed", ["no connection"])
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (KeyboardInterrupt(), "interrupted: KeyboardInterrupt"),
+        (RuntimeError("boom: "), "interrupted: RuntimeError: boom"),
+    ],
+)
+def test_an_interrupted_run_says_so_and_reraises(
+    db: sqlite_utils.Database, error: BaseException, expected: str
+) -> None:
+    def pages() -> Any:
+        yield _page(1, "c1")
+        raise error
+
+    with pytest.raises(type(error)):
+        ingest.run_pages(db, "jsonl", "scope", pages())
+    row = _run(db)
+    assert (row["status"], row["seen"], row["cursor"]) == ("interrupted", 3, "c1")
+    assert row["errors"] == [expected]
+
+
+def test_an_index_that_cannot_be_updated_is_a_warning_not_a_failure(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+
+    def busy(database: sqlite_utils.Database, progress: object = None) -> None:
+        calls.append(progress)
+        raise search_index.IndexBusy("locked")
+
+    monkeypatch.setattr(search_index, "index_pending", busy)
+
+    def progress(message: str) -> None:
+        pass
+
+    result = ingest.run_pages(db, "jsonl", "scope", iter([_page(1, "c1")]), progress=progress)
+    assert calls == [progress]  # the index reports its progress through the caller's
+    assert result.status == "ok"
+    assert result.warnings == ["search index busy (another import?): papers stay queued for it"]
+
+    def broken(database: sqlite_utils.Database, progress: object = None) -> None:
+        raise DlradarError("disk full")
+
+    monkeypatch.setattr(search_index, "index_pending", broken)
+    result = ingest.run_pages(db, "jsonl", "scope 2", iter([_page(2, "c2")]))
+    assert result.warnings == ["search index not updated: disk full"]
+    assert _run(db)["errors"] == ["search index not updated: disk full"]
