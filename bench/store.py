@@ -613,11 +613,22 @@ def export_run_part(
 ) -> tuple[dict[str, Any], int]:
     """The run (its current status) with only its results after `after_result_id`, and the last
     result id included: how a fleet node sends its results as they are measured."""
-    exported = export_run(db, run_id)
-    ids = [
-        int(r["id"])
-        for r in db.query("SELECT id FROM bench_results WHERE run_id = ? ORDER BY id", [run_id])
-    ]
+    # One read snapshot for both reads: a result committed between them (the node's harness
+    # writes while this reads) would shift the ids against the results, and one was lost.
+    own = not db.conn.in_transaction
+    if own:
+        db.execute("BEGIN")
+    try:
+        exported = export_run(db, run_id)
+        ids = [
+            int(r["id"])
+            for r in db.query("SELECT id FROM bench_results WHERE run_id = ? ORDER BY id", [run_id])
+        ]
+    finally:
+        if own:
+            db.execute("COMMIT")
+    if len(ids) != len(exported["results"]):
+        raise RuntimeError(f"run {run_id}: results changed while being exported")
     fresh = [i for i, result_id in enumerate(ids) if result_id > after_result_id]
     exported["results"] = [exported["results"][i] for i in fresh]
     return exported, ids[fresh[-1]] if fresh else after_result_id
