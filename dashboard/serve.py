@@ -25,9 +25,10 @@ STOP_GRACE_SECONDS = 10
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The command line that serves the app (headless: no browser is opened, no telemetry)."""
+    """The command line that serves the app (headless: no browser is opened, no telemetry):
+    Streamlit's own, started by dashboard.server, which imports what the pages need first."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.server", "run", str(APP),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
