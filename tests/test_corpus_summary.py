@@ -62,3 +62,15 @@ def test_no_tag_imports_refresh_it_too(tmp_path: Path) -> None:
     assert db.execute("SELECT stamp FROM corpus_summary").fetchone()[0] != stamp
     venues = {v["venue"]: v["papers"] for v in overview.corpus_summary(db)["venues"]}
     assert venues == {"NeurIPS": 3, "arXiv": 2}
+
+
+def test_a_summary_stored_by_an_older_version_is_recounted(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 2))
+    (value,) = db.execute("SELECT value FROM corpus_summary").fetchone()
+    older = {k: v for k, v in json.loads(value).items() if k != "venue_years"}
+    db.execute("UPDATE corpus_summary SET value = ?", [json.dumps(older)])
+    assert overview.venue_year_counts(db) == [
+        {"venue": "NeurIPS", "year": 2025, "papers": 1},
+        {"venue": "arXiv", "year": 2025, "papers": 1},
+    ]

@@ -174,6 +174,7 @@ class CorpusSummary(TypedDict):
     categories: list[CategoryCount]
     year_min: int | None
     year_max: int | None
+    venue_years: list[VenueYearCount]
 
 
 def _stamp(db: sqlite_utils.Database) -> str:
@@ -204,6 +205,7 @@ def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
         "categories": [{"category": str(c), "papers": int(n)} for c, n in categories],
         "year_min": low,
         "year_max": high,
+        "venue_years": _count_venue_years(db),
     }
 
 
@@ -236,7 +238,8 @@ def corpus_summary(db: sqlite_utils.Database) -> CorpusSummary:
     row = db.execute("SELECT stamp, value FROM corpus_summary WHERE key = 'corpus'").fetchone()
     if row is not None and row[0] == _stamp(db):
         summary: CorpusSummary = json.loads(row[1])
-        return summary
+        if set(summary) == set(CorpusSummary.__annotations__):  # else stored by an older version
+            return summary
     return compute_summary(db)
 
 
@@ -249,12 +252,17 @@ def family_shares(db: sqlite_utils.Database) -> list[FamilyShare]:
             "papers": row["papers"],
             "share": row["papers"] / total if total else 0.0,
         }
-        for row in family_paper_counts(db)
+        for row in corpus_summary(db)["families"]
     ]
 
 
 def venue_year_counts(db: sqlite_utils.Database) -> list[VenueYearCount]:
-    """Papers per venue and year (the 12 largest venues; the rest as 'other')."""
+    """Papers per venue and year (the 12 largest venues; the rest as 'other'), from the corpus
+    summary (counting them takes a scan of every paper)."""
+    return corpus_summary(db)["venue_years"]
+
+
+def _count_venue_years(db: sqlite_utils.Database) -> list[VenueYearCount]:
     rows = db.execute(
         "WITH v AS (SELECT venue, COUNT(*) AS n FROM papers WHERE venue IS NOT NULL"
         " GROUP BY venue ORDER BY n DESC LIMIT 12)"
