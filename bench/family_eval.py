@@ -190,6 +190,44 @@ def _finish(
     )
 
 
+def _fit_minibatches(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train: torch.Tensor,
+    loss_of: Callable[[torch.Tensor], torch.Tensor],
+    evaluate: Callable[[], tuple[float, dict[str, float]]],
+    *,
+    epochs: int,
+    config: TaskConfig,
+    generator: torch.Generator,
+    clock: _Clock,
+) -> list[dict[str, Any]]:
+    """Shuffled mini-batch epochs of `loss_of` (seeded), a learning-curve point after each from
+    `evaluate` (validation loss, extra fields); stops early when the time budget is spent."""
+    curves = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        for epoch in range(1, epochs + 1):
+            tick = time.perf_counter()
+            model.train()
+            order = torch.randperm(len(train), generator=generator)
+            total = 0.0
+            for start in range(0, len(order), config.batch_size):
+                batch = train[order[start : start + config.batch_size]]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_of(batch)
+                loss.backward()  # type: ignore[no-untyped-call]
+                optimizer.step()
+                total += loss.item() * len(batch)
+            val_loss, extra = evaluate()
+            curves.append(
+                _point(epoch, total / len(train), val_loss, time.perf_counter() - tick, **extra)
+            )
+            if clock.over(epoch, epochs, config.time_budget_s):
+                break
+    return curves
+
+
 def _optimizer(model: nn.Module, lr: float, **options: Any) -> torch.optim.Optimizer:
     return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, **options)
 
@@ -282,7 +320,6 @@ def _vae(spec: ModelSpec, config: TaskConfig, progress: Progress | None) -> Trai
     built = time.perf_counter()
     clock = _Clock(config.time_budget_s)
     generator = torch.Generator().manual_seed(config.seed)
-    curves = []
 
     def test_nelbo() -> tuple[float, float]:
         model.eval()
@@ -290,25 +327,15 @@ def _vae(spec: ModelSpec, config: TaskConfig, progress: Progress | None) -> Trai
             _, bce, kld = elbo_terms(test_x)
         return float((bce + kld).mean()), float(bce.mean())
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        for epoch in range(1, epochs + 1):
-            tick = time.perf_counter()
-            model.train()
-            order = torch.randperm(len(train_x), generator=generator)
-            total = 0.0
-            for start in range(0, len(order), config.batch_size):
-                batch = train_x[order[start : start + config.batch_size]]
-                optimizer.zero_grad(set_to_none=True)
-                _, bce, kld = elbo_terms(batch)
-                loss = (bce + kld).mean()
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                total += loss.item() * len(batch)
-            nelbo, _ = test_nelbo()
-            curves.append(_point(epoch, total / len(train_x), nelbo, time.perf_counter() - tick))
-            if clock.over(epoch, epochs, config.time_budget_s):
-                break
+    def train_nelbo(batch: torch.Tensor) -> torch.Tensor:
+        _, bce, kld = elbo_terms(batch)
+        loss: torch.Tensor = (bce + kld).mean()
+        return loss
+
+    curves = _fit_minibatches(
+        model, optimizer, train_x, train_nelbo, lambda: (test_nelbo()[0], {}),
+        epochs=epochs, config=config, generator=generator, clock=clock,
+    )  # fmt: skip
     trained = time.perf_counter()
     nelbo, reconstruction = test_nelbo()
     if progress:
@@ -363,27 +390,15 @@ def _diffusion(spec: ModelSpec, config: TaskConfig, progress: Progress | None) -
             ]
         return float(sum(losses)) / test_noise.numel()
 
-    curves = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        for epoch in range(1, epochs + 1):
-            tick = time.perf_counter()
-            model.train()
-            order = torch.randperm(len(train_x), generator=generator)
-            total = 0.0
-            for start in range(0, len(order), config.batch_size):
-                batch = train_x[order[start : start + config.batch_size]]
-                t = torch.randint(0, steps, (len(batch),), generator=generator)
-                noise = torch.randn(batch.shape, generator=generator)
-                optimizer.zero_grad(set_to_none=True)
-                loss = F.mse_loss(model(noisy(batch, t, noise), t), noise)
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                total += loss.item() * len(batch)
-            curves.append(_point(epoch, total / len(train_x), test_loss(),
-                                 time.perf_counter() - tick))  # fmt: skip
-            if clock.over(epoch, epochs, config.time_budget_s):
-                break
+    def denoising_loss(batch: torch.Tensor) -> torch.Tensor:
+        t = torch.randint(0, steps, (len(batch),), generator=generator)
+        noise = torch.randn(batch.shape, generator=generator)
+        return F.mse_loss(model(noisy(batch, t, noise), t), noise)
+
+    curves = _fit_minibatches(
+        model, optimizer, train_x, denoising_loss, lambda: (test_loss(), {}),
+        epochs=epochs, config=config, generator=generator, clock=clock,
+    )  # fmt: skip
     trained = time.perf_counter()
     final = test_loss()
     if progress:
@@ -542,26 +557,14 @@ def _sequence_lm(spec: ModelSpec, config: TaskConfig, progress: Progress | None)
                          .mean())  # fmt: skip
         return loss, math.exp(loss)
 
-    curves = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        for epoch in range(1, epochs + 1):
-            tick = time.perf_counter()
-            model.train()
-            order = torch.randperm(len(train), generator=generator)
-            total = 0.0
-            for start in range(0, len(order), config.batch_size):
-                batch = train[order[start : start + config.batch_size]]
-                optimizer.zero_grad(set_to_none=True)
-                loss = nll(batch)
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                total += loss.item() * len(batch)
-            val_loss, perplexity = test_perplexity()
-            curves.append(_point(epoch, total / len(train), val_loss, time.perf_counter() - tick,
-                                 val_perplexity=perplexity))  # fmt: skip
-            if clock.over(epoch, epochs, config.time_budget_s):
-                break
+    def validation() -> tuple[float, dict[str, float]]:
+        val_loss, perplexity = test_perplexity()
+        return val_loss, {"val_perplexity": perplexity}
+
+    curves = _fit_minibatches(
+        model, optimizer, train, nll, validation,
+        epochs=epochs, config=config, generator=generator, clock=clock,
+    )  # fmt: skip
     trained = time.perf_counter()
     _, perplexity = test_perplexity()
     chance = vocab - REPEAT_FIRST_TOKEN
