@@ -71,11 +71,19 @@ def optional(what: str, call: Callable[[], T]) -> T:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def corpus_summary(path: str) -> overview.CorpusSummary:
+    """The corpus summary (tracker.overview), read once for the figures of every page: each
+    read checks that it still describes the database, which costs a count of every paper."""
+    with connect(path) as db:
+        return overview.corpus_summary(db)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def paper_totals(path: str) -> overview.PaperTotals:
     """Papers in total, published and stored in the last 7 days, tagged, curated."""
     week_ago = (datetime.now(UTC) - timedelta(days=7)).date()
     with connect(path) as db:
-        return overview.paper_totals(db, week_ago)
+        return overview.paper_totals(db, week_ago, corpus_summary(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -89,7 +97,7 @@ def sources(path: str) -> list[overview.SourceSummary]:
 def filter_options(path: str) -> overview.FilterOptions:
     """Choices for the paper filters: families, venues and categories by frequency, year range."""
     with connect(path) as db:
-        return overview.filter_options(db)
+        return overview.filter_options(db, corpus_summary(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -170,14 +178,13 @@ def family_growth(path: str, period: str) -> list[dict[str, Any]]:
 def family_shares(path: str) -> list[overview.FamilyShare]:
     """Per family, over the whole database: papers and their share of all papers."""
     with connect(path) as db:
-        return overview.family_shares(db)
+        return overview.family_shares(db, corpus_summary(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def venue_year_counts(path: str) -> list[overview.VenueYearCount]:
     """Papers per venue and year (the 12 largest venues; the rest as 'other')."""
-    with connect(path) as db:
-        return overview.venue_year_counts(db)
+    return corpus_summary(path)["venue_years"]
 
 
 # --- benchmarks -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """`python -m dashboard.server run APP ...`: Streamlit's own command line, after importing what
-the pages need (pandas, plotly, numpy, the readers' data layer).
+the pages need (pandas, plotly, numpy, the readers' data layer) and drawing one small chart of
+each kind the pages draw.
 
-Streamlit runs every page in this process, so modules imported here are ready for the first
-visitor of a freshly started server, who otherwise waited for them (about a second of a first
-page load on a 2-core machine; issue #18 asks for 2 s at most after the server has started).
+Streamlit runs every page in this process, so what is done here is ready for the first visitor
+of a freshly started server, who otherwise waited for it (about a second of a first page load
+on a 2-core machine; issue #18 asks for 2 s at most after the server has started).
 """
 
 from __future__ import annotations
@@ -22,8 +23,28 @@ def preload() -> None:
     from tracker import overview, query, trends  # noqa: F401
 
 
+def warm_up_charts() -> None:
+    """Draw a tiny chart of every kind the pages use: Plotly Express imports its dataframe
+    layer (narwhals) and builds its templates on the first figure, not at import."""
+    import pandas as pd
+    import plotly.express as px
+
+    frame = pd.DataFrame({"x": ["a", "b", "c"], "y": [1.0, 2.0, 3.0], "c": ["p", "q", "p"]})
+    figures = [
+        px.area(frame, x="x", y="y", color="c", groupnorm="percent"),
+        px.bar(frame, x="x", y="y", color="c"),
+        px.line(frame, x="x", y="y", color="c", markers=True),
+        px.scatter(frame, x="y", y="y", color="c", log_x=True, log_y=True),
+        px.box(frame, x="c", y="y"),
+        px.imshow([[1, 2], [3, 4]], text_auto=True),
+    ]
+    for figure in figures:
+        figure.to_json()
+
+
 def main() -> None:
     preload()
+    warm_up_charts()
     from streamlit.web import cli
 
     sys.exit(cli.main(prog_name="streamlit"))

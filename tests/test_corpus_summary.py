@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from core.db import transaction
 from dlradar.database import open_db
 from tracker import overview
@@ -74,3 +76,33 @@ def test_a_summary_stored_by_an_older_version_is_recounted(tmp_path: Path) -> No
         {"venue": "NeurIPS", "year": 2025, "papers": 1},
         {"venue": "arXiv", "year": 2025, "papers": 1},
     ]
+
+
+def test_the_dashboard_reads_the_summary_once_for_all_its_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each read checks the stamp (a count of every paper): a page showing totals, shares,
+    # filter choices and venue-by-year counts pays it once, not four times.
+    import streamlit as st
+
+    from dashboard import data
+
+    path = tmp_path / "d.db"
+    import_file(open_db(path), _papers(tmp_path / "a.jsonl", 4))
+    reads: list[object] = []
+    real = overview.corpus_summary
+
+    def counted(db: object) -> overview.CorpusSummary:
+        reads.append(db)
+        return real(db)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(overview, "corpus_summary", counted)
+    st.cache_data.clear()
+    try:
+        assert data.paper_totals(str(path))["tagged"] == 4
+        assert data.family_shares(str(path)) == [{"family": "cnn", "papers": 4, "share": 1.0}]
+        assert data.filter_options(str(path))["year_min"] == 2025
+        assert {v["venue"] for v in data.venue_year_counts(str(path))} == {"NeurIPS", "arXiv"}
+    finally:
+        st.cache_data.clear()
+    assert len(reads) == 1

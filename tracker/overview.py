@@ -78,13 +78,16 @@ class RecentPaper(TypedDict):
     families: str | None  # comma separated
 
 
-def paper_totals(db: sqlite_utils.Database, since: date) -> PaperTotals:
-    """Papers in total, published and stored since `since`, tagged, curated."""
+def paper_totals(
+    db: sqlite_utils.Database, since: date, summary: CorpusSummary | None = None
+) -> PaperTotals:
+    """Papers in total, published and stored since `since`, tagged, curated (`summary`: the
+    corpus summary when the caller has read it already)."""
     day = since.isoformat()
     total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
     published = db.execute("SELECT COUNT(*) FROM papers WHERE published >= ?", [day]).fetchone()[0]
     latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
-    tagged = corpus_summary(db)["tagged"]
+    tagged = (summary or corpus_summary(db))["tagged"]
     # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
     # where papers.curated has no index (a full scan at a million papers).
     curated = db.execute(
@@ -150,9 +153,11 @@ def tagged_families(db: sqlite_utils.Database) -> list[str]:
     return [str(r[0]) for r in db.execute("SELECT DISTINCT family FROM paper_families")]
 
 
-def filter_options(db: sqlite_utils.Database) -> FilterOptions:
+def filter_options(
+    db: sqlite_utils.Database, summary: CorpusSummary | None = None
+) -> FilterOptions:
     """Choices for the paper filters: families, venues and categories by frequency, year range."""
-    summary = corpus_summary(db)
+    summary = summary or corpus_summary(db)
     return {
         "families": summary["families"],
         "venues": summary["venues"],
@@ -179,7 +184,12 @@ class CorpusSummary(TypedDict):
 
 def _stamp(db: sqlite_utils.Database) -> str:
     """What the summary was computed from: any import, tagging or text edit changes it."""
-    papers = db.execute("SELECT COUNT(*), MAX(id) FROM papers").fetchone()
+    # Two statements: COUNT(*) alone is SQLite's count shortcut and MAX(id) alone one index
+    # probe, but together they scan every row (0.13 s at a million papers, paid per read).
+    papers = (
+        db.execute("SELECT COUNT(*) FROM papers").fetchone()[0],
+        db.execute("SELECT MAX(id) FROM papers").fetchone()[0],
+    )
     families = db.execute("SELECT COUNT(*) FROM paper_families").fetchone()[0]
     categories = db.execute("SELECT COUNT(*) FROM paper_categories").fetchone()[0]
     row = db.execute("SELECT value FROM discovery_state WHERE key = 'text_changes'").fetchone()
@@ -243,7 +253,9 @@ def corpus_summary(db: sqlite_utils.Database) -> CorpusSummary:
     return compute_summary(db)
 
 
-def family_shares(db: sqlite_utils.Database) -> list[FamilyShare]:
+def family_shares(
+    db: sqlite_utils.Database, summary: CorpusSummary | None = None
+) -> list[FamilyShare]:
     """Per family, over the whole database: papers and their share of all papers."""
     total = int(db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
     return [
@@ -252,7 +264,7 @@ def family_shares(db: sqlite_utils.Database) -> list[FamilyShare]:
             "papers": row["papers"],
             "share": row["papers"] / total if total else 0.0,
         }
-        for row in corpus_summary(db)["families"]
+        for row in (summary or corpus_summary(db))["families"]
     ]
 
 
