@@ -90,7 +90,7 @@ def paper_totals(path: str) -> overview.PaperTotals:
 def sources(path: str) -> list[overview.SourceSummary]:
     """Per source: papers it holds, its last run and its last successful fetch."""
     with connect(path) as db:
-        return overview.source_summaries(db)
+        return overview.source_summaries(db, corpus_summary(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

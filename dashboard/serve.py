@@ -24,12 +24,12 @@ PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 STOP_GRACE_SECONDS = 10
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
+def streamlit_command(host: str, port: int, app: Path = APP) -> list[str]:
     """The command line that serves the app (headless: no browser is opened, no telemetry, no
     file watching): Streamlit's own, started by dashboard.server, which imports what the pages
     need first."""
     return [
-        sys.executable, "-m", "dashboard.server", "run", str(APP),
+        sys.executable, "-m", "dashboard.server", "run", str(app),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),

@@ -1,6 +1,6 @@
 """`python -m dashboard.server run APP ...`: Streamlit's own command line, after importing what
-the pages need (pandas, plotly, numpy, the readers' data layer) and drawing one small chart of
-each kind the pages draw.
+the pages need (pandas, plotly, numpy, the readers' data layer), drawing one small chart of
+each kind the pages draw and putting one Streamlit element.
 
 Streamlit runs every page in this process, so what is done here is ready for the first visitor
 of a freshly started server, who otherwise waited for it (about a second of a first page load
@@ -42,9 +42,23 @@ def warm_up_charts() -> None:
         figure.to_json()
 
 
+def warm_up_streamlit() -> None:
+    """Put one element outside a page: the first element of a process checks whether it runs
+    in a REPL by reading the source of every frame on the stack (inspect.stack()), which under
+    a page's deep stack took 0.4 s of the first page load here, and a few milliseconds here."""
+    import streamlit as st
+    from streamlit import config
+    from streamlit import logger as streamlit_logger
+
+    config.set_option("global.showWarningOnDirectExecution", False)
+    streamlit_logger.set_log_level("error")  # "missing ScriptRunContext": true and expected
+    st.empty()  # Streamlit's command line sets its options and log level again afterwards
+
+
 def main() -> None:
     preload()
     warm_up_charts()
+    warm_up_streamlit()
     from streamlit.web import cli
 
     sys.exit(cli.main(prog_name="streamlit"))

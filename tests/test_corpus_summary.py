@@ -106,3 +106,19 @@ def test_the_dashboard_reads_the_summary_once_for_all_its_figures(
     finally:
         st.cache_data.clear()
     assert len(reads) == 1
+
+
+def test_papers_per_source_follow_a_second_source_of_a_stored_paper(tmp_path: Path) -> None:
+    # A paper seen again from another source adds no paper, family or category: the stamp
+    # counts source links too, so the per-source figures never go stale.
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 3))
+    before = {s["source"]: s["papers"] for s in overview.source_summaries(db)}
+    with transaction(db):
+        PaperStore(db).add(
+            [PaperRecord(source="arxiv-api", source_id="2501.00001", arxiv_id="2501.00001",
+                         title="A convolutional network, part 1")]
+        )  # fmt: skip
+    assert db.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 3
+    after = {s["source"]: s["papers"] for s in overview.source_summaries(db)}
+    assert after == {**before, "arxiv-api": 1}

@@ -106,16 +106,12 @@ def paper_totals(
     }
 
 
-def source_summaries(db: sqlite_utils.Database) -> list[SourceSummary]:
-    """Per source: papers it holds, its last run and its last successful fetch."""
-    # Rows per source (one per source id): counting distinct papers instead costs a sort of the
-    # whole table, seconds at a million papers, for the same figure.
-    papers = {
-        str(source): int(count)
-        for source, count in db.execute(
-            "SELECT source, COUNT(*) FROM paper_sources GROUP BY source"
-        ).fetchall()
-    }
+def source_summaries(
+    db: sqlite_utils.Database, summary: CorpusSummary | None = None
+) -> list[SourceSummary]:
+    """Per source: papers it holds (from the corpus summary), its last run and its last
+    successful fetch."""
+    papers = (summary or corpus_summary(db))["source_papers"]
     runs = {
         str(row[0]): row
         for row in db.execute(
@@ -180,6 +176,7 @@ class CorpusSummary(TypedDict):
     year_min: int | None
     year_max: int | None
     venue_years: list[VenueYearCount]
+    source_papers: dict[str, int]  # per source, the papers it holds
 
 
 def _stamp(db: sqlite_utils.Database) -> str:
@@ -192,8 +189,9 @@ def _stamp(db: sqlite_utils.Database) -> str:
     )
     families = db.execute("SELECT COUNT(*) FROM paper_families").fetchone()[0]
     categories = db.execute("SELECT COUNT(*) FROM paper_categories").fetchone()[0]
+    sources = db.execute("SELECT COUNT(*) FROM paper_sources").fetchone()[0]
     row = db.execute("SELECT value FROM discovery_state WHERE key = 'text_changes'").fetchone()
-    return json.dumps([papers[0], papers[1], families, categories, row[0] if row else None])
+    return json.dumps([*papers, families, categories, sources, row[0] if row else None])
 
 
 def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
@@ -216,6 +214,7 @@ def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
         "year_min": low,
         "year_max": high,
         "venue_years": _count_venue_years(db),
+        "source_papers": _count_source_papers(db),
     }
 
 
@@ -272,6 +271,13 @@ def venue_year_counts(db: sqlite_utils.Database) -> list[VenueYearCount]:
     """Papers per venue and year (the 12 largest venues; the rest as 'other'), from the corpus
     summary (counting them takes a scan of every paper)."""
     return corpus_summary(db)["venue_years"]
+
+
+def _count_source_papers(db: sqlite_utils.Database) -> dict[str, int]:
+    # Rows per source (one per source id): counting distinct papers instead costs a sort of the
+    # whole table, seconds at a million papers, for the same figure.
+    rows = db.execute("SELECT source, COUNT(*) FROM paper_sources GROUP BY source").fetchall()
+    return {str(source): int(count) for source, count in rows}
 
 
 def _count_venue_years(db: sqlite_utils.Database) -> list[VenueYearCount]:
