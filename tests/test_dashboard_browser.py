@@ -135,6 +135,16 @@ def _settle(page: Any) -> None:
     page.wait_for_selector(done, timeout=120_000)
 
 
+def _open_tab(page: Any, name: str) -> None:
+    """Click a tab of the Benchmarks page: only the open tab runs, so the click reruns the page
+    and names the tab in the URL; wait for that run to be over."""
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_function(
+        "name => new URLSearchParams(location.search).get('tab') === name", arg=name
+    )
+    _settle(page)
+
+
 def _open(browser: Any, url: str) -> Any:
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
     page = context.new_page()
@@ -215,8 +225,7 @@ def test_benchmark_tabs_and_trends_link(
     url = real_server[0]
     page = _open(browser, f"{url}/benchmarks")
     for tab in ("Distributions", "Roofline", "ONNX Runtime vs PyTorch", "Accuracy", "Compare runs"):
-        page.get_by_role("tab", name=tab).click()
-        page.wait_for_timeout(500)
+        _open_tab(page, tab)
         _no_exception(page)
         name = tab.lower().replace(" ", "-")
         page.screenshot(path=str(tmp_path / f"bench-{name}.png"), full_page=True)
@@ -253,8 +262,7 @@ def test_benchmarks_show_two_machines_side_by_side(
     browser: Any, fleet_server: tuple[str, Path], tmp_path: Path
 ) -> None:
     page = _open(browser, f"{fleet_server[0]}/benchmarks")
-    page.get_by_role("tab", name="Machines").click()
-    page.wait_for_timeout(1500)
+    _open_tab(page, "Machines")
     _no_exception(page)
     body = page.inner_text("body")
     first, second = machine_labels()

@@ -210,284 +210,310 @@ ok = [r for r in rows if r["status"] == "ok" and r.get("latency_p50") is not Non
 failed = [r for r in rows if r["status"] != "ok"]
 frame = pd.DataFrame(ok)
 
+# Only the open tab runs and is drawn (eight tabs of charts cost a first load seconds); the
+# open tab is in the URL (?tab=Roofline), so a tab can be linked to.
 tabs = st.tabs(
     [
         "Latency & throughput", "Batch size", "Distributions", "Roofline",
         "ONNX Runtime vs PyTorch", "Accuracy", "Compare runs", "Machines",
-    ]
+    ],
+    key="tab", bind="query-params",
 )  # fmt: skip
 
 with tabs[0]:
-    if frame.empty:
-        st.info("The chosen runs have no successful timings.")
-    else:
-        # Every condition that changes a figure is in the label: bars of 1 and 2 threads (or of
-        # two runs) are never drawn on top of each other.
-        frame["config"] = (
-            frame["model"]
-            + " · b"
-            + frame["batch_size"].astype(str)
-            + " · "
-            + frame["threads"].astype(str)
-            + "t"
-            + (" · #" + frame["run_id"].astype(str) if frame["run_id"].nunique() > 1 else "")
-        )
-        figure = px.bar(
-            frame,
-            x="config",
-            y="latency_p50",
-            color="backend",
-            barmode="group",
-            error_y=frame["latency_p90"] - frame["latency_p50"],
-            labels={"latency_p50": "p50 latency (ms), bar to p90", "config": ""},
-            hover_data=["threads", "device", "latency_count", "run_id"],
-        )
-        figure.update_yaxes(type="log")
-        st.plotly_chart(figure, key="bench_latency")
-        st.dataframe(
-            frame[
-                [
-                    *CONDITION_COLUMNS,
-                    "latency_p50",
-                    "latency_p90",
-                    "latency_p99",
-                    "latency_iqr",
-                    "throughput_per_s",
-                    "peak_memory_mb",
-                    "process_peak_memory_mb",
-                    "parity_max_abs_diff",
-                    "noisy",
-                    "machine",
-                    "cpu",
-                ]
-            ],
-            hide_index=True,
-            column_config={
-                "latency_count": st.column_config.NumberColumn("iterations"),
-                "throughput_per_s": st.column_config.NumberColumn("items/s", format="%.1f"),
-                "peak_memory_mb": st.column_config.NumberColumn("own memory (MB)", format="%.1f"),
-                "process_peak_memory_mb": st.column_config.NumberColumn(
-                    "process peak (MB)", format="%.0f"
-                ),
-                "parity_max_abs_diff": st.column_config.NumberColumn(
-                    "ONNX parity (max abs diff)", format="%.2e"
-                ),
-            },
-        )
-    if failed:
-        st.markdown("**Failed configurations**")
-        st.dataframe(
-            pd.DataFrame(failed)[[*CONDITION_COLUMNS[:6], "stage", "error"]], hide_index=True
-        )
+    if tabs[0].open:
+        if frame.empty:
+            st.info("The chosen runs have no successful timings.")
+        else:
+            # Every condition that changes a figure is in the label: bars of 1 and 2 threads (or of
+            # two runs) are never drawn on top of each other.
+            frame["config"] = (
+                frame["model"]
+                + " · b"
+                + frame["batch_size"].astype(str)
+                + " · "
+                + frame["threads"].astype(str)
+                + "t"
+                + (" · #" + frame["run_id"].astype(str) if frame["run_id"].nunique() > 1 else "")
+            )
+            figure = px.bar(
+                frame,
+                x="config",
+                y="latency_p50",
+                color="backend",
+                barmode="group",
+                error_y=frame["latency_p90"] - frame["latency_p50"],
+                labels={"latency_p50": "p50 latency (ms), bar to p90", "config": ""},
+                hover_data=["threads", "device", "latency_count", "run_id"],
+            )
+            figure.update_yaxes(type="log")
+            st.plotly_chart(figure, key="bench_latency")
+            st.dataframe(
+                frame[
+                    [
+                        *CONDITION_COLUMNS,
+                        "latency_p50",
+                        "latency_p90",
+                        "latency_p99",
+                        "latency_iqr",
+                        "throughput_per_s",
+                        "peak_memory_mb",
+                        "process_peak_memory_mb",
+                        "parity_max_abs_diff",
+                        "noisy",
+                        "machine",
+                        "cpu",
+                    ]
+                ],
+                hide_index=True,
+                column_config={
+                    "latency_count": st.column_config.NumberColumn("iterations"),
+                    "throughput_per_s": st.column_config.NumberColumn("items/s", format="%.1f"),
+                    "peak_memory_mb": st.column_config.NumberColumn(
+                        "own memory (MB)", format="%.1f"
+                    ),
+                    "process_peak_memory_mb": st.column_config.NumberColumn(
+                        "process peak (MB)", format="%.0f"
+                    ),
+                    "parity_max_abs_diff": st.column_config.NumberColumn(
+                        "ONNX parity (max abs diff)", format="%.2e"
+                    ),
+                },
+            )
+        if failed:
+            st.markdown("**Failed configurations**")
+            st.dataframe(
+                pd.DataFrame(failed)[[*CONDITION_COLUMNS[:6], "stage", "error"]], hide_index=True
+            )
 
 with tabs[1]:
-    if frame.empty or frame["batch_size"].nunique() < 2:
-        st.info("Batch-size curves need results at two or more batch sizes (`--batch-size 1,8`).")
-    else:
-        frame["series"] = frame["model"] + " · " + frame["backend"]
-        left, right = st.columns(2)
-        left.plotly_chart(
-            px.line(frame.sort_values("batch_size"), x="batch_size", y="latency_p50",
-                    color="series", markers=True, log_y=True,
-                    labels={"latency_p50": "p50 latency (ms)"}),
-            key="bench_batch_latency",
-        )  # fmt: skip
-        right.plotly_chart(
-            px.line(frame.sort_values("batch_size"), x="batch_size", y="throughput_per_s",
-                    color="series", markers=True, log_y=True,
-                    labels={"throughput_per_s": "items per second"}),
-            key="bench_batch_throughput",
-        )  # fmt: skip
+    if tabs[1].open:
+        if frame.empty or frame["batch_size"].nunique() < 2:
+            st.info(
+                "Batch-size curves need results at two or more batch sizes (`--batch-size 1,8`)."
+            )
+        else:
+            frame["series"] = frame["model"] + " · " + frame["backend"]
+            left, right = st.columns(2)
+            left.plotly_chart(
+                px.line(frame.sort_values("batch_size"), x="batch_size", y="latency_p50",
+                        color="series", markers=True, log_y=True,
+                        labels={"latency_p50": "p50 latency (ms)"}),
+                key="bench_batch_latency",
+            )  # fmt: skip
+            right.plotly_chart(
+                px.line(frame.sort_values("batch_size"), x="batch_size", y="throughput_per_s",
+                        color="series", markers=True, log_y=True,
+                        labels={"throughput_per_s": "items per second"}),
+                key="bench_batch_throughput",
+            )  # fmt: skip
 
 with tabs[2]:
-    if not ok:
-        st.info("No timings with raw samples in the chosen runs.")
-    else:
-        labels = {
-            r["result_id"]: f"{r['model']} · {r['backend']} · batch {r['batch_size']}" for r in ok
-        }
-        picked = st.multiselect(
-            "Configurations", list(labels), default=list(labels)[:4],
-            format_func=lambda i: labels[i], key="bench_dist",
-        )  # fmt: skip
-        samples = pd.DataFrame(data.bench_samples(path, tuple(picked)))
-        if samples.empty:
-            st.caption("No raw samples stored for these configurations.")
+    if tabs[2].open:
+        if not ok:
+            st.info("No timings with raw samples in the chosen runs.")
         else:
-            samples["configuration"] = samples["result_id"].map(labels)
-            st.plotly_chart(
-                px.box(samples, x="configuration", y="ms", points="outliers", log_y=True,
-                       labels={"ms": "latency per iteration (ms)", "configuration": ""}),
-                key="bench_box",
+            labels = {
+                r["result_id"]: f"{r['model']} · {r['backend']} · batch {r['batch_size']}"
+                for r in ok
+            }
+            picked = st.multiselect(
+                "Configurations", list(labels), default=list(labels)[:4],
+                format_func=lambda i: labels[i], key="bench_dist",
             )  # fmt: skip
-            st.plotly_chart(
-                px.line(samples, x="iteration", y="ms", color="configuration", log_y=True,
-                        labels={"ms": "latency (ms)"}),
-                key="bench_iterations",
-            )  # fmt: skip
-            for rid in picked:
-                row = next(r for r in ok if r["result_id"] == rid)
-                st.caption(md_text(f"{labels[rid]}: {conditions(row)}"))
+            samples = pd.DataFrame(data.bench_samples(path, tuple(picked)))
+            if samples.empty:
+                st.caption("No raw samples stored for these configurations.")
+            else:
+                samples["configuration"] = samples["result_id"].map(labels)
+                st.plotly_chart(
+                    px.box(samples, x="configuration", y="ms", points="outliers", log_y=True,
+                           labels={"ms": "latency per iteration (ms)", "configuration": ""}),
+                    key="bench_box",
+                )  # fmt: skip
+                st.plotly_chart(
+                    px.line(samples, x="iteration", y="ms", color="configuration", log_y=True,
+                            labels={"ms": "latency (ms)"}),
+                    key="bench_iterations",
+                )  # fmt: skip
+                for rid in picked:
+                    row = next(r for r in ok if r["result_id"] == rid)
+                    st.caption(md_text(f"{labels[rid]}: {conditions(row)}"))
 
 with tabs[3]:
-    roof = (
-        frame[frame["achieved_gflops"].notna() & frame["arithmetic_intensity"].notna()]
-        if not frame.empty and "arithmetic_intensity" in frame
-        else pd.DataFrame()
-    )
-    if peak is None:
-        st.info("No measured peak: run `dlradar bench peak` to draw this machine's roofs.")
-    if roof.empty:
-        st.caption(
-            "No result has both FLOPs and bytes moved (results stored before this version, or"
-            " models whose FLOPs the counter cannot see)."
+    if tabs[3].open:
+        roof = (
+            frame[frame["achieved_gflops"].notna() & frame["arithmetic_intensity"].notna()]
+            if not frame.empty and "arithmetic_intensity" in frame
+            else pd.DataFrame()
         )
-    else:
-        st.plotly_chart(roofline_figure(roof, peak), key="bench_roofline")
-        st.caption(
-            "Arithmetic intensity = FLOPs per call / bytes it must move at least (weights once,"
-            " inputs and output), so points sit at or right of their true place. Roofs: the"
-            " measured FP32 GEMM peak and the measured memory bandwidth (`dlradar bench peak`)."
-        )
-        st.dataframe(
-            roof[
-                [
-                    *CONDITION_COLUMNS[:8],
-                    "flops",
-                    "bytes_moved",
-                    "arithmetic_intensity",
-                    "achieved_gflops",
-                    "fraction_of_peak",
-                ]
-            ],
-            hide_index=True,
-            column_config={
-                "fraction_of_peak": st.column_config.NumberColumn("of peak", format="percent"),
-                "arithmetic_intensity": st.column_config.NumberColumn("FLOPs/byte", format="%.2f"),
-            },
-        )
+        if peak is None:
+            st.info("No measured peak: run `dlradar bench peak` to draw this machine's roofs.")
+        if roof.empty:
+            st.caption(
+                "No result has both FLOPs and bytes moved (results stored before this version, or"
+                " models whose FLOPs the counter cannot see)."
+            )
+        else:
+            st.plotly_chart(roofline_figure(roof, peak), key="bench_roofline")
+            st.caption(
+                "Arithmetic intensity = FLOPs per call / bytes it must move at least (weights once,"
+                " inputs and output), so points sit at or right of their true place. Roofs: the"
+                " measured FP32 GEMM peak and the measured memory bandwidth (`dlradar bench peak`)."
+            )
+            st.dataframe(
+                roof[
+                    [
+                        *CONDITION_COLUMNS[:8],
+                        "flops",
+                        "bytes_moved",
+                        "arithmetic_intensity",
+                        "achieved_gflops",
+                        "fraction_of_peak",
+                    ]
+                ],
+                hide_index=True,
+                column_config={
+                    "fraction_of_peak": st.column_config.NumberColumn("of peak", format="percent"),
+                    "arithmetic_intensity": st.column_config.NumberColumn(
+                        "FLOPs/byte", format="%.2f"
+                    ),
+                },
+            )
 
 with tabs[4]:
-    keys = ["model", "device", "batch_size", "threads"]
-    if frame.empty or frame["backend"].nunique() < 2:
-        st.info("Needs the same configurations measured on both backends.")
-    else:
-        pivot = frame.pivot_table(
-            index=keys, columns="backend", values="latency_p50", aggfunc="min"
-        )
-        if {"torch", "onnxruntime"} <= set(pivot.columns):
-            pivot = pivot.reset_index()
-            pivot["speed-up (torch / onnxruntime)"] = pivot["torch"] / pivot["onnxruntime"]
-            st.dataframe(pivot, hide_index=True)
-            st.plotly_chart(
-                px.bar(pivot, x="model", y="speed-up (torch / onnxruntime)",
-                       color=pivot["batch_size"].astype(str),
-                       labels={"color": "batch"}, barmode="group"),
-                key="bench_speedup",
-            )  # fmt: skip
-            st.caption(
-                "Above 1: ONNX Runtime is faster. p50 latencies (ms) of the same conditions."
-            )
+    if tabs[4].open:
+        keys = ["model", "device", "batch_size", "threads"]
+        if frame.empty or frame["backend"].nunique() < 2:
+            st.info("Needs the same configurations measured on both backends.")
         else:
-            st.info("Needs both torch and onnxruntime results.")
+            pivot = frame.pivot_table(
+                index=keys, columns="backend", values="latency_p50", aggfunc="min"
+            )
+            if {"torch", "onnxruntime"} <= set(pivot.columns):
+                pivot = pivot.reset_index()
+                pivot["speed-up (torch / onnxruntime)"] = pivot["torch"] / pivot["onnxruntime"]
+                st.dataframe(pivot, hide_index=True)
+                st.plotly_chart(
+                    px.bar(pivot, x="model", y="speed-up (torch / onnxruntime)",
+                           color=pivot["batch_size"].astype(str),
+                           labels={"color": "batch"}, barmode="group"),
+                    key="bench_speedup",
+                )  # fmt: skip
+                st.caption(
+                    "Above 1: ONNX Runtime is faster. p50 latencies (ms) of the same conditions."
+                )
+            else:
+                st.info("Needs both torch and onnxruntime results.")
 
 with tabs[5]:
-    eval_rows = [
-        r for r in data.bench_results(path, tuple(r["id"] for r in eval_runs)) if r.get("eval")
-    ] if eval_runs else []  # fmt: skip
-    if not eval_rows:
-        st.info("No evaluation yet: `dlradar bench eval` trains and evaluates the models briefly.")
-    else:
-        metrics = pd.DataFrame(
-            [
-                {
-                    "run_id": r["run_id"], "model": r["model"], "family": r["family"],
-                    "dataset": r["eval"].get("dataset"),
-                    "metric": r["eval"].get("quality_metric") or "accuracy",
-                    "quality": r["eval"].get("quality", r["eval"].get("accuracy")),
-                    "pass_level": r["eval"].get("pass_level"), "passed": r["eval"].get("passed"),
-                    "accuracy": r["eval"].get("accuracy"),
-                    "precision_macro": r["eval"].get("precision_macro"),
-                    "recall_macro": r["eval"].get("recall_macro"),
-                    "f1_macro": r["eval"].get("f1_macro"),
-                    "onnx_accuracy": r["eval"].get("onnx_accuracy"), "fit": r["eval"].get("fit"),
-                    "epochs": len(r["eval"].get("curves") or []),
-                    "optimizer": (r["eval"].get("config") or {}).get("optimizer"),
-                }
-                for r in eval_rows
-            ]
-        )  # fmt: skip
-        st.dataframe(metrics, hide_index=True)
-        st.plotly_chart(
-            px.bar(metrics, x="model", y=["accuracy", "f1_macro"], barmode="group",
-                   labels={"value": "held-out score"}),
-            key="bench_accuracy",
-        )  # fmt: skip
-        by_id = {r["result_id"]: r for r in eval_rows}
-        picked_eval = st.selectbox(
-            "Model", list(by_id), key="bench_eval_model",
-            format_func=lambda i: f"{by_id[i]['model']} (run {by_id[i]['run_id']})",
-        )  # fmt: skip
-        result: dict[str, Any] = by_id[picked_eval]["eval"]
-        left, right = st.columns(2)
-        matrix = result.get("confusion_matrix") or []
-        if matrix:
-            left.plotly_chart(
-                px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
-                          labels={"x": "predicted", "y": "true", "color": "samples"},
-                          title="Confusion matrix (held-out split)"),
-                key="bench_confusion",
-            )  # fmt: skip
-        curves = pd.DataFrame(result.get("curves") or [])
-        if not curves.empty:
-            long = curves.melt(
-                id_vars="epoch",
-                value_vars=["train_loss", "val_loss", "train_accuracy", "val_accuracy"],
+    if tabs[5].open:
+        eval_rows = [
+            r for r in data.bench_results(path, tuple(r["id"] for r in eval_runs)) if r.get("eval")
+        ] if eval_runs else []  # fmt: skip
+        if not eval_rows:
+            st.info(
+                "No evaluation yet: `dlradar bench eval` trains and evaluates the models briefly."
             )
-            right.plotly_chart(
-                px.line(long, x="epoch", y="value", color="variable", markers=True,
-                        title=f"Learning curves (fit: {result.get('fit')})"),
-                key="bench_curves",
+        else:
+            metrics = pd.DataFrame(
+                [
+                    {
+                        "run_id": r["run_id"], "model": r["model"], "family": r["family"],
+                        "dataset": r["eval"].get("dataset"),
+                        "metric": r["eval"].get("quality_metric") or "accuracy",
+                        "quality": r["eval"].get("quality", r["eval"].get("accuracy")),
+                        "pass_level": r["eval"].get("pass_level"),
+                        "passed": r["eval"].get("passed"),
+                        "accuracy": r["eval"].get("accuracy"),
+                        "precision_macro": r["eval"].get("precision_macro"),
+                        "recall_macro": r["eval"].get("recall_macro"),
+                        "f1_macro": r["eval"].get("f1_macro"),
+                        "onnx_accuracy": r["eval"].get("onnx_accuracy"),
+                        "fit": r["eval"].get("fit"),
+                        "epochs": len(r["eval"].get("curves") or []),
+                        "optimizer": (r["eval"].get("config") or {}).get("optimizer"),
+                    }
+                    for r in eval_rows
+                ]
             )  # fmt: skip
-        if result.get("fit_reason"):
-            st.caption(md_text(result["fit_reason"]))
+            st.dataframe(metrics, hide_index=True)
+            st.plotly_chart(
+                px.bar(metrics, x="model", y=["accuracy", "f1_macro"], barmode="group",
+                       labels={"value": "held-out score"}),
+                key="bench_accuracy",
+            )  # fmt: skip
+            by_id = {r["result_id"]: r for r in eval_rows}
+            picked_eval = st.selectbox(
+                "Model", list(by_id), key="bench_eval_model",
+                format_func=lambda i: f"{by_id[i]['model']} (run {by_id[i]['run_id']})",
+            )  # fmt: skip
+            result: dict[str, Any] = by_id[picked_eval]["eval"]
+            left, right = st.columns(2)
+            matrix = result.get("confusion_matrix") or []
+            if matrix:
+                left.plotly_chart(
+                    px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
+                              labels={"x": "predicted", "y": "true", "color": "samples"},
+                              title="Confusion matrix (held-out split)"),
+                    key="bench_confusion",
+                )  # fmt: skip
+            curves = pd.DataFrame(result.get("curves") or [])
+            if not curves.empty:
+                long = curves.melt(
+                    id_vars="epoch",
+                    value_vars=["train_loss", "val_loss", "train_accuracy", "val_accuracy"],
+                )
+                right.plotly_chart(
+                    px.line(long, x="epoch", y="value", color="variable", markers=True,
+                            title=f"Learning curves (fit: {result.get('fit')})"),
+                    key="bench_curves",
+                )  # fmt: skip
+            if result.get("fit_reason"):
+                st.caption(md_text(result["fit_reason"]))
 
 with tabs[6]:
-    ids = [r["id"] for r in timing_runs]
-    if len(ids) < 2:
-        st.info("Comparing needs two benchmark runs.")
-    else:
-        left, right = st.columns(2)
-        run_a = left.selectbox("Baseline run", ids, index=1, format_func=run_label, key="bench_a")
-        run_b = right.selectbox("Compared run", ids, index=0, format_func=run_label, key="bench_b")
-        comparison = data.compare_runs(path, int(run_a), int(run_b))
-        for warning in comparison["warnings"]:
-            st.warning(f"Environments differ: {md_text(warning)}")
-        changes = pd.DataFrame(comparison["changes"])
-        only_diff = st.toggle("Only what differs", value=True, key="bench_only_diff")
-        if only_diff and not changes.empty:
-            changes = changes[changes["verdict"] != "unchanged"]
-        if changes.empty:
-            st.success("No configuration changed beyond 7 % and the measured noise.")
+    if tabs[6].open:
+        ids = [r["id"] for r in timing_runs]
+        if len(ids) < 2:
+            st.info("Comparing needs two benchmark runs.")
         else:
-            colours = {
-                "regression": "background-color: #f8d0d0",
-                "improvement": "background-color: #d4f0d4",
-            }
-            st.dataframe(
-                changes.style.apply(
-                    lambda row: [colours.get(row["verdict"], "")] * len(row), axis=1
-                ).format(precision=3, na_rep="—"),
-                hide_index=True,
+            left, right = st.columns(2)
+            run_a = left.selectbox(
+                "Baseline run", ids, index=1, format_func=run_label, key="bench_a"
             )
-            regressions = int((changes["verdict"] == "regression").sum())
-            st.caption(
-                f"{regressions} regression(s): slower by more than 7 % and more than the"
-                " larger IQR of the two runs."
+            run_b = right.selectbox(
+                "Compared run", ids, index=0, format_func=run_label, key="bench_b"
             )
+            comparison = data.compare_runs(path, int(run_a), int(run_b))
+            for warning in comparison["warnings"]:
+                st.warning(f"Environments differ: {md_text(warning)}")
+            changes = pd.DataFrame(comparison["changes"])
+            only_diff = st.toggle("Only what differs", value=True, key="bench_only_diff")
+            if only_diff and not changes.empty:
+                changes = changes[changes["verdict"] != "unchanged"]
+            if changes.empty:
+                st.success("No configuration changed beyond 7 % and the measured noise.")
+            else:
+                colours = {
+                    "regression": "background-color: #f8d0d0",
+                    "improvement": "background-color: #d4f0d4",
+                }
+                st.dataframe(
+                    changes.style.apply(
+                        lambda row: [colours.get(row["verdict"], "")] * len(row), axis=1
+                    ).format(precision=3, na_rep="—"),
+                    hide_index=True,
+                )
+                regressions = int((changes["verdict"] == "regression").sum())
+                st.caption(
+                    f"{regressions} regression(s): slower by more than 7 % and more than the"
+                    " larger IQR of the two runs."
+                )
 
 with tabs[7]:
-    show_machines()
+    if tabs[7].open:
+        show_machines()
 
 if peak is not None:
     st.caption(
