@@ -301,7 +301,7 @@ def radar(path: str, machine: str | None = None) -> list[RadarFamily]:
     with `machine`, only that machine's timings."""
     zoo = [(m["model"], m["family"]) for m in zoo_models()]
     with connect(path) as db:
-        return radar_table(db, zoo, machine)
+        return radar_table(db, zoo, machine, corpus_summary(path))
 
 
 def configured_threads() -> int:

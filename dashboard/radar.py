@@ -186,14 +186,16 @@ def radar_table(
     db: sqlite_utils.Database,
     zoo: Sequence[tuple[str, str]] | None = None,
     machine: str | None = None,
+    summary: overview.CorpusSummary | None = None,
 ) -> list[RadarFamily]:
     """One row per family of the taxonomy (and any other measured or stored one), most
     published first: papers, share, growth, the zoo's models, every measured configuration.
 
     With `machine` (a hostname, a machine label or a Ray node id, see bench.store.machines),
-    only the timings measured on that machine (evaluations are the model's, on any machine)."""
+    only the timings measured on that machine (evaluations are the model's, on any machine);
+    `summary`: the corpus summary when the caller has read it already."""
     zoo = list(zoo) if zoo is not None else _zoo_models()
-    shares = {row["family"]: row for row in overview.family_shares(db)}
+    shares = {row["family"]: row for row in overview.family_shares(db, summary)}
     growth = {str(row["family"]): row["growth"] for row in trends.family_growth(db, period="month")}
     evaluated = store.latest_evaluations(db).values() if store.is_set_up(db) else []
     evaluations = {(e["model"], e["size"]): e for e in map(_evaluation, evaluated)}
