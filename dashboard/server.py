@@ -19,8 +19,10 @@ def preload() -> None:
     import plotly.express
     import plotly.graph_objects  # noqa: F401
 
+    from bench import choices, settings, zoo_listing  # noqa: F401
     from dashboard import data, radar  # noqa: F401
-    from tracker import overview, query, trends  # noqa: F401
+    from dashboard.views import common  # noqa: F401
+    from tracker import landmarks, overview, query, trends  # noqa: F401
 
 
 def warm_up_charts() -> None:
