@@ -72,8 +72,8 @@ def optional(what: str, call: Callable[[], T]) -> T:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def corpus_summary(path: str) -> overview.CorpusSummary:
-    """The corpus summary (tracker.overview), read once for the figures of every page: each
-    read checks that it still describes the database, which costs a count of every paper."""
+    """The corpus summary (tracker.overview), read once for the figures of every page (each read
+    checks its stamp and parses it: a few milliseconds, paid once per page, not per figure)."""
     with connect(path) as db:
         return overview.corpus_summary(db)
 

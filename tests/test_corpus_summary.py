@@ -81,8 +81,8 @@ def test_a_summary_stored_by_an_older_version_is_recounted(tmp_path: Path) -> No
 def test_the_dashboard_reads_the_summary_once_for_all_its_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Each read checks the stamp (a count of every paper): a page showing totals, shares,
-    # filter choices and venue-by-year counts pays it once, not four times.
+    # A page showing totals, shares, filter choices and venue-by-year counts reads the summary
+    # (its stamp, its JSON) once, not four times.
     import streamlit as st
 
     from dashboard import data
@@ -122,3 +122,49 @@ def test_papers_per_source_follow_a_second_source_of_a_stored_paper(tmp_path: Pa
     assert db.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 3
     after = {s["source"]: s["papers"] for s in overview.source_summaries(db)}
     assert after == {**before, "arxiv-api": 1}
+
+
+CHANGES = {
+    "a paper": "INSERT INTO papers (title, title_key, first_seen, last_seen)"
+    " VALUES ('New', 'new', '2025-01-01', '2025-01-01')",
+    "a venue": "UPDATE papers SET venue = 'ICML' WHERE id = 1",
+    "a year": "UPDATE papers SET year = 2019 WHERE id = 2",
+    "a category": "INSERT INTO paper_categories (paper_id, position, category) VALUES (1, 9, 'cs.RO')",
+    "a category changed": "UPDATE paper_categories SET category = 'cs.AI' WHERE paper_id = 1",
+    "a category removed": "DELETE FROM paper_categories WHERE paper_id = 2",
+    "a source": "INSERT INTO paper_sources VALUES ('arxiv-api', 'x', 1, '2025-01-01', '2025-01-01')",
+    "a source changed": "UPDATE paper_sources SET source = 'arxiv-feed' WHERE paper_id = 1",
+    "a family": "INSERT INTO paper_families (paper_id, family, confidence, tagger)"
+    " VALUES (1, 'rnn', 0.9, 't')",
+    "a family changed": "UPDATE paper_families SET family = 'gan' WHERE paper_id = 1",
+    "a family removed": "DELETE FROM paper_families WHERE paper_id = 3",
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_the_summary_counts_makes_the_stored_one_stale(
+    tmp_path: Path, change: str
+) -> None:
+    # The stamp is a counter that triggers bump (tracker.schema v8), not counts of every row:
+    # a change that keeps every count (a venue or family replaced) must still show.
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 3))
+    stored = overview.corpus_summary(db)
+    with transaction(db):
+        db.execute(CHANGES[change])
+    fresh = overview.compute_summary(db)
+    assert fresh != stored
+    assert overview.corpus_summary(db) == fresh
+
+
+def test_what_the_summary_does_not_count_leaves_it_valid(tmp_path: Path) -> None:
+    # A re-fetch touches every seen paper's last_seen and rewrites unchanged fields; the
+    # summary of a million papers is not recounted for that.
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 3))
+    (stamp,) = db.execute("SELECT stamp FROM corpus_summary").fetchone()
+    with transaction(db):
+        db.execute("UPDATE paper_sources SET last_seen = '2026-01-01'")
+        db.execute("UPDATE papers SET venue = venue, year = year, last_seen = '2026-01-01'")
+        db.execute("UPDATE paper_families SET confidence = 0.5")
+    assert overview._stamp(db) == stamp

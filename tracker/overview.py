@@ -84,10 +84,9 @@ def paper_totals(
     """Papers in total, published and stored since `since`, tagged, curated (`summary`: the
     corpus summary when the caller has read it already)."""
     day = since.isoformat()
-    total = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+    summary = summary or corpus_summary(db)
     published = db.execute("SELECT COUNT(*) FROM papers WHERE published >= ?", [day]).fetchone()[0]
     latest = db.execute("SELECT MAX(published) FROM papers").fetchone()[0]
-    tagged = (summary or corpus_summary(db))["tagged"]
     # Curated papers are the catalogue's; its rows are a prefix of paper_sources' key,
     # where papers.curated has no index (a full scan at a million papers).
     curated = db.execute(
@@ -96,11 +95,11 @@ def paper_totals(
     # papers.first_seen is when the paper was first stored, from whichever source (indexed).
     stored = db.execute("SELECT COUNT(*) FROM papers WHERE first_seen >= ?", [day]).fetchone()[0]
     return {
-        "total": int(total),
+        "total": summary["papers"],
         "published_this_week": int(published),
         "stored_this_week": int(stored),
         "latest_published": latest,
-        "tagged": int(tagged),
+        "tagged": summary["tagged"],
         "curated": int(curated),
         "since": day,
     }
@@ -169,6 +168,7 @@ def filter_options(
 class CorpusSummary(TypedDict):
     """Counts over every stored paper that pages show; computed once per import or tag run."""
 
+    papers: int  # every stored paper
     tagged: int  # papers with at least one family
     families: list[FamilyCount]
     venues: list[VenueCount]
@@ -180,18 +180,10 @@ class CorpusSummary(TypedDict):
 
 
 def _stamp(db: sqlite_utils.Database) -> str:
-    """What the summary was computed from: any import, tagging or text edit changes it."""
-    # Two statements: COUNT(*) alone is SQLite's count shortcut and MAX(id) alone one index
-    # probe, but together they scan every row (0.13 s at a million papers, paid per read).
-    papers = (
-        db.execute("SELECT COUNT(*) FROM papers").fetchone()[0],
-        db.execute("SELECT MAX(id) FROM papers").fetchone()[0],
-    )
-    families = db.execute("SELECT COUNT(*) FROM paper_families").fetchone()[0]
-    categories = db.execute("SELECT COUNT(*) FROM paper_categories").fetchone()[0]
-    sources = db.execute("SELECT COUNT(*) FROM paper_sources").fetchone()[0]
-    row = db.execute("SELECT value FROM discovery_state WHERE key = 'text_changes'").fetchone()
-    return json.dumps([*papers, families, categories, sources, row[0] if row else None])
+    """What the summary was computed from: the change counter of the corpus tables, which every
+    insert, update and delete of a paper, its categories, sources or families bumps (triggers of
+    tracker.schema v8)."""
+    return str(db.execute("SELECT changes FROM corpus_changes WHERE id = 1").fetchone()[0])
 
 
 def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
@@ -207,6 +199,7 @@ def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
     low, high = db.execute("SELECT MIN(year), MAX(year) FROM papers").fetchone()
     tagged = db.execute("SELECT COUNT(DISTINCT paper_id) FROM paper_families").fetchone()[0]
     return {
+        "papers": int(db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]),
         "tagged": int(tagged),
         "families": family_paper_counts(db),
         "venues": [{"venue": str(v), "papers": int(n)} for v, n in venues],
@@ -256,14 +249,15 @@ def family_shares(
     db: sqlite_utils.Database, summary: CorpusSummary | None = None
 ) -> list[FamilyShare]:
     """Per family, over the whole database: papers and their share of all papers."""
-    total = int(db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+    summary = summary or corpus_summary(db)
+    total = summary["papers"]
     return [
         {
             "family": row["family"],
             "papers": row["papers"],
             "share": row["papers"] / total if total else 0.0,
         }
-        for row in (summary or corpus_summary(db))["families"]
+        for row in summary["families"]
     ]
 
 
