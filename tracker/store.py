@@ -22,6 +22,7 @@ from core.db import utc_now
 from tracker import search_index
 from tracker.normalize import arxiv_urls, title_key
 from tracker.record import PaperRecord
+from tracker.schema import NOTE_CORPUS_CHANGE
 
 # Columns of `papers` that a record can set, in insert order.
 PAPER_COLUMNS = (
@@ -106,6 +107,7 @@ class PaperStore:
             " DO UPDATE SET last_seen = excluded.last_seen, paper_id = excluded.paper_id",
             sources,
         )
+        self.conn.execute(NOTE_CORPUS_CHANGE)
         return counts
 
     # -- lookup ---------------------------------------------------------------------------
@@ -367,6 +369,7 @@ class PaperStore:
             " VALUES (?, ?, 1.0, ?, 'curated')",
             [(paper_id, family, json.dumps(["landmark catalogue"])) for family in families],
         )
+        self.conn.execute(NOTE_CORPUS_CHANGE)
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -24,6 +24,7 @@ import sqlite_utils
 from core.bulk import paused_gc, young_collect
 from core.db import transaction, utc_now
 from tracker import overview, trends
+from tracker.schema import NOTE_CORPUS_CHANGE
 from tracker.tagging.classify import TAGGER_VERSION, Classification, Tagger, default_tagger
 from tracker.tagging.schema import ensure_schema
 
@@ -127,6 +128,7 @@ def _store(db: sqlite_utils.Database, results: list[_Result], stats: TagStats) -
             " VALUES (?, ?, ?, ?)",
             state_rows,
         )
+        conn.execute(NOTE_CORPUS_CHANGE)
     for _, _, curated, tags in results:
         if curated:
             stats.curated += 1
