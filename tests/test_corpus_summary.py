@@ -174,3 +174,17 @@ def test_only_the_stores_write_the_corpus_tables() -> None:
         if CORPUS_WRITE.search(path.read_text(encoding="utf-8"))
     }
     assert writers == {"tracker/store.py", "tracker/tagging/store.py"}
+
+
+def test_papers_stored_since_a_day_come_from_the_summary_per_day(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 3))
+    with transaction(db):  # as if stored on New Year's Day (one) and four days later (two)
+        db.execute("UPDATE papers SET first_seen = '2025-01-05T00:00:00+00:00'")
+        db.execute("UPDATE papers SET first_seen = '2025-01-01T23:59:59+00:00' WHERE id = 1")
+    overview.refresh_summary(db)
+    assert overview.corpus_summary(db)["stored_per_day"] == {"2025-01-01": 1, "2025-01-05": 2}
+    assert overview.paper_totals(db, overview.date(2025, 1, 1))["stored_this_week"] == 3
+    assert overview.paper_totals(db, overview.date(2025, 1, 2))["stored_this_week"] == 2
+    assert overview.paper_totals(db, overview.date(2025, 1, 5))["stored_this_week"] == 2
+    assert overview.paper_totals(db, overview.date(2025, 1, 6))["stored_this_week"] == 0

@@ -92,8 +92,9 @@ def paper_totals(
     curated = db.execute(
         "SELECT COUNT(*) FROM paper_sources WHERE source = 'catalogue'"
     ).fetchone()[0]
-    # papers.first_seen is when the paper was first stored, from whichever source (indexed).
-    stored = db.execute("SELECT COUNT(*) FROM papers WHERE first_seen >= ?", [day]).fetchone()[0]
+    # papers.first_seen is when the paper was first stored, from whichever source: counted per
+    # day in the summary (the index range of a fresh million-paper import is every paper).
+    stored = sum(n for first, n in summary["stored_per_day"].items() if first >= day)
     return {
         "total": summary["papers"],
         "published_this_week": int(published),
@@ -177,6 +178,7 @@ class CorpusSummary(TypedDict):
     year_max: int | None
     venue_years: list[VenueYearCount]
     source_papers: dict[str, int]  # per source, the papers it holds
+    stored_per_day: dict[str, int]  # per day (YYYY-MM-DD), the papers first stored that day
 
 
 def _stamp(db: sqlite_utils.Database) -> str:
@@ -208,6 +210,12 @@ def compute_summary(db: sqlite_utils.Database) -> CorpusSummary:
         "year_max": high,
         "venue_years": _count_venue_years(db),
         "source_papers": _count_source_papers(db),
+        "stored_per_day": {
+            str(day): int(n)
+            for day, n in db.execute(
+                "SELECT substr(first_seen, 1, 10), COUNT(*) FROM papers GROUP BY 1"
+            ).fetchall()
+        },
     }
 
 

@@ -14,7 +14,7 @@ FAMILY_COLOURS = px.colors.qualitative.Dark24
 
 path = db_path()
 st.title("Trends")
-if data.paper_totals(path)["total"] == 0:
+if data.corpus_summary(path)["papers"] == 0:
     st.info(GUIDANCE_PAPERS)
     st.stop()
 
