@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,8 +104,19 @@ def filter_options(path: str) -> overview.FilterOptions:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def papers(path: str, f: PaperFilter, limit: int) -> tuple[list[Paper], int]:
     """The first `limit` papers matching `f` and how many match in all."""
+    known = summary_count(corpus_summary(path), f)
     with connect(path) as db:
-        return find_papers(db, f, limit=limit), count_papers(db, f)
+        return find_papers(db, f, limit=limit), count_papers(db, f) if known is None else known
+
+
+def summary_count(summary: overview.CorpusSummary, f: PaperFilter) -> int | None:
+    """How many papers match `f` when the corpus summary knows it (no filter, or one family
+    alone: the Papers page's first view and the Trends page's links), else None."""
+    if f == PaperFilter():
+        return summary["papers"]
+    if len(f.families) == 1 and replace(f, families=()) == PaperFilter():
+        return next((r["papers"] for r in summary["families"] if r["family"] == f.families[0]), 0)
+    return None
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -188,3 +188,19 @@ def test_papers_stored_since_a_day_come_from_the_summary_per_day(tmp_path: Path)
     assert overview.paper_totals(db, overview.date(2025, 1, 2))["stored_this_week"] == 2
     assert overview.paper_totals(db, overview.date(2025, 1, 5))["stored_this_week"] == 2
     assert overview.paper_totals(db, overview.date(2025, 1, 6))["stored_this_week"] == 0
+
+
+def test_the_papers_page_counts_from_the_summary_what_it_knows(tmp_path: Path) -> None:
+    from dashboard.data import summary_count
+    from tracker.query import PaperFilter, count_papers
+
+    db = open_db(tmp_path / "d.db")
+    import_file(db, _papers(tmp_path / "a.jsonl", 5))
+    with transaction(db):
+        PaperStore(db).set_curated_families(2, ["rnn"])
+    summary = overview.corpus_summary(db)
+    for f in (PaperFilter(), PaperFilter(families=("cnn",)), PaperFilter(families=("rnn",)),
+              PaperFilter(families=("gan",))):  # fmt: skip
+        assert summary_count(summary, f) == count_papers(db, f), f
+    assert summary_count(summary, PaperFilter(families=("cnn",), year_from=2020)) is None
+    assert summary_count(summary, PaperFilter(families=("cnn", "rnn"))) is None
