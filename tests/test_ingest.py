@@ -4,8 +4,10 @@ the end, whatever ends the run (the atomicity of a page is tested in test_kill.p
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
+import psutil
 import pytest
 import sqlite_utils
 
@@ -138,3 +140,120 @@ def test_an_index_that_cannot_be_updated_is_a_warning_not_a_failure(
     result = ingest.run_pages(db, "jsonl", "scope 2", iter([_page(2, "c2")]))
     assert result.warnings == ["search index not updated: disk full"]
     assert _run(db)["errors"] == ["search index not updated: disk full"]
+
+
+class _Process:
+    """psutil.Process of a process created at `created` (a UTC datetime), or raising `error`."""
+
+    asked: ClassVar[list[int]] = []
+
+    def __init__(self, created: datetime | None, error: BaseException | None = None) -> None:
+        self.created = created
+        self.error = error
+
+    def __call__(self, pid: int) -> _Process:
+        self.asked.append(pid)
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def create_time(self) -> float:
+        assert self.created is not None
+        return self.created.timestamp()
+
+
+STARTED = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_a_running_run_is_alive_while_the_process_that_wrote_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = STARTED.isoformat()
+
+    def alive(created: datetime | None, error: BaseException | None = None, **kw: Any) -> bool:
+        process = _Process(created, error)
+        monkeypatch.setattr(ingest.psutil, "Process", process)
+        args = {"status": "running", "message": "pid 4242", "started_at": started, **kw}
+        return ingest.run_is_alive(**args)
+
+    _Process.asked.clear()
+    assert alive(STARTED - timedelta(hours=1))  # started before the run: the run's own process
+    assert _Process.asked == [4242]
+    assert alive(STARTED + timedelta(seconds=1))  # a second of slack for clocks
+    # A pid the system gave to a process started after the run: the run's process is gone.
+    assert not alive(STARTED + timedelta(seconds=1.5))
+    assert not alive(STARTED + timedelta(days=1))
+    for error in (
+        psutil.NoSuchProcess(4242),
+        psutil.AccessDenied(4242),
+        OverflowError("pid too big"),
+        ValueError("pid out of range"),
+    ):
+        assert not alive(None, error)
+    # A start time it cannot read: the process is given the benefit of the doubt.
+    assert alive(STARTED + timedelta(days=1), started_at="yesterday")
+    assert alive(STARTED + timedelta(days=1), started_at=None)
+    # Not ours to judge: no pid in the message (a run of an older version).
+    assert alive(STARTED + timedelta(days=1), message=None)
+    assert alive(STARTED + timedelta(days=1), message="fetching page 3")
+    assert alive(STARTED + timedelta(days=1), message="pid 4242 and more")
+    # Only a running run can be alive.
+    for status in ("ok", "empty", "partial", "failed", "interrupted"):
+        assert not alive(STARTED - timedelta(hours=1), status=status)
+
+
+@pytest.mark.parametrize(
+    ("status", "created", "shown"),
+    [
+        ("running", STARTED - timedelta(hours=1), "running"),
+        ("running", STARTED + timedelta(days=1), "interrupted"),
+        ("ok", STARTED + timedelta(days=1), "ok"),
+        ("partial", STARTED + timedelta(days=1), "partial"),
+        ("failed", STARTED - timedelta(hours=1), "failed"),
+    ],
+)
+def test_a_run_is_shown_interrupted_only_when_it_says_running_and_its_process_is_gone(
+    monkeypatch: pytest.MonkeyPatch, status: str, created: datetime, shown: str
+) -> None:
+    monkeypatch.setattr(ingest.psutil, "Process", _Process(created))
+    assert ingest.shown_status(status, "pid 4242", STARTED.isoformat()) == shown
+
+
+def test_an_unusable_entry_leaves_its_page_with_a_warning_naming_file_page_and_entry(
+    db: sqlite_utils.Database,
+) -> None:
+    def entry(source_id: Any, title: str = "A usable title", **kw: Any) -> PaperRecord:
+        return PaperRecord(source="jsonl", source_id=source_id, title=title, **kw)
+
+    pages = [
+        _page(1, "c1"),
+        Page(
+            [
+                entry("good", title="A first usable title", arxiv_id="2403.00001"),
+                entry(5),  # no text: shown as "?"
+                entry("x" * 100, title=""),  # its id cut to 80 characters in the warning
+                entry("kept", title="Another usable title", year=99999, arxiv_id="2403.00002"),
+            ]
+        ),
+    ]
+    result = ingest.run_pages(db, "jsonl", "file:/data/in/listing.jsonl", iter(pages))
+    assert result.warnings[:2] == [
+        "listing.jsonl page 2 entry 2 (?): field source_id: expected text, got int 5;"
+        " record skipped",
+        f"listing.jsonl page 2 entry 3 ({'x' * 80}): field title: empty after removing control"
+        " characters; record skipped",
+    ]
+    (year,) = result.warnings[2:]  # kept, without its year
+    assert year.startswith("listing.jsonl page 2 entry 4 (kept): field year: 99999 is outside")
+    assert (result.counts.seen, result.counts.new) == (5, 5)
+    kept = db.execute("SELECT year FROM papers WHERE arxiv_id = '2403.00002'").fetchall()
+    assert kept == [(None,)]
+    # A live source's warnings name the source and its scope.
+    live = ingest.run_pages(db, "openreview", "ICLR.cc/2024", iter([Page([entry(7)])]))
+    assert live.warnings == [
+        "openreview ICLR.cc/2024 page 1 entry 1 (?): field source_id: expected text, got int 7;"
+        " record skipped"
+    ]
+    # A page its parser already checked (naming its lines) is not checked again.
+    checked = Page([entry("ok", year=99999, arxiv_id="2403.00003")], checked=True)
+    assert ingest.run_pages(db, "jsonl", "file:x.jsonl", iter([checked])).warnings == []
