@@ -257,3 +257,68 @@ def test_an_unusable_entry_leaves_its_page_with_a_warning_naming_file_page_and_e
     # A page its parser already checked (naming its lines) is not checked again.
     checked = Page([entry("ok", year=99999, arxiv_id="2403.00003")], checked=True)
     assert ingest.run_pages(db, "jsonl", "file:x.jsonl", iter([checked])).warnings == []
+
+
+def test_the_summary_line_says_what_was_read_and_stored_and_what_went_wrong() -> None:
+    from tracker.store import StoreCounts
+
+    def run(**kw: Any) -> ingest.RunResult:
+        base: dict[str, Any] = {
+            "run_id": 1,
+            "source": "arxiv-api",
+            "scope": "cs.LG",
+            "status": "ok",
+        }
+        return ingest.RunResult(**(base | kw))
+
+    counts = StoreCounts(seen=12, new=5, updated=3)
+    assert run(counts=counts).summary() == "arxiv-api cs.LG: 12 read, 5 new, 3 updated"
+    assert run(counts=counts, resumed_from="start=200").summary() == (
+        "arxiv-api cs.LG: 12 read, 5 new, 3 updated (resumed after start=200)"
+    )
+    assert (
+        run(status="empty").summary() == "arxiv-api cs.LG: 0 read, 0 new, 0 updated (nothing new)"
+    )
+    assert run(status="empty", notes={"empty": "a weekend", "other": "x"}).summary() == (
+        "arxiv-api cs.LG: 0 read, 0 new, 0 updated (nothing new: a weekend)"
+    )
+    # Notes say something only for an empty run.
+    assert (
+        run(notes={"empty": "a weekend"}).summary() == "arxiv-api cs.LG: 0 read, 0 new, 0 updated"
+    )
+    assert run(counts=counts, tagged="tagged 5 (cnn 3)").summary() == (
+        "arxiv-api cs.LG: 12 read, 5 new, 3 updated; tagged 5 (cnn 3)"
+    )
+    # The first three warnings, and how many there were in all (kept and only counted).
+    warned = run(warnings=["w1", "w2", "w3", "w4"], more_warnings=6)
+    assert (
+        warned.summary() == "arxiv-api cs.LG: 0 read, 0 new, 0 updated; 10 warning(s): w1; w2; w3"
+    )
+    assert run(warnings=["w1"]).summary().endswith("; 1 warning(s): w1")
+    failed = run(status="partial", warnings=["w1"], error="HTTP 503", resumed_from="c",
+                 tagged="tagged 1")  # fmt: skip
+    assert failed.summary() == (
+        "arxiv-api cs.LG: 0 read, 0 new, 0 updated (resumed after c); tagged 1;"
+        " 1 warning(s): w1; FAILED: HTTP 503"
+    )
+
+
+def test_a_run_keeps_the_first_thousand_warnings_and_counts_the_rest(
+    db: sqlite_utils.Database,
+) -> None:
+    mid_run: list[int] = []
+
+    def progress(message: str) -> None:
+        if message.startswith("jsonl: page"):
+            mid_run.append(len(_run(db)["errors"]))
+
+    many = [f"w{i}" for i in range(2600)]
+    pages = [_page(1, "c1", tuple(many[:999])), _page(2, "c2", ("x1", "x2", "x3")),
+             _page(3, "c3", tuple(many))]  # fmt: skip
+    result = ingest.run_pages(db, "jsonl", "scope", iter(pages), progress=progress)
+    assert ingest.MAX_WARNINGS == 1000
+    assert mid_run == [999, 1000, 1000]  # the stored list never grows beyond it
+    assert result.warnings == [*many[:999], "x1"]
+    assert result.more_warnings == 2 + 2600
+    assert "; 3602 warning(s): w0; w1; w2" in result.summary()
+    assert _run(db)["errors"] == [*many[:999], "x1", "... and 2,602 more warning(s)"]
