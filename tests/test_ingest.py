@@ -322,3 +322,123 @@ def test_a_run_keeps_the_first_thousand_warnings_and_counts_the_rest(
     assert result.more_warnings == 2 + 2600
     assert "; 3602 warning(s): w0; w1; w2" in result.summary()
     assert _run(db)["errors"] == [*many[:999], "x1", "... and 2,602 more warning(s)"]
+
+
+def _summary_is_stored(db: sqlite_utils.Database) -> bool:
+    """Whether the corpus summary readers get is the stored one (else they count for themselves)."""
+    from tracker import overview
+
+    row = db.execute("SELECT stamp FROM corpus_summary WHERE key = 'corpus'").fetchone()
+    return row is not None and row[0] == overview._stamp(db)
+
+
+def test_a_run_that_stored_papers_tags_them_and_brings_the_indexes_and_summary_up_to_date(
+    db: sqlite_utils.Database,
+) -> None:
+    from tracker import similar
+
+    messages: list[str] = []
+    result = ingest.run_pages(
+        db, "jsonl", "scope", iter([_page(1, "c1")]), progress=messages.append
+    )
+    assert result.tagged is not None and result.tagged.startswith("tagged 3")
+    assert "jsonl: tagging the new papers" in messages
+    assert messages[-1] == "jsonl: updating the similar-papers index"
+    directory = similar.index_dir(db)
+    assert directory is not None and similar.load_index(directory) is not None
+    assert _summary_is_stored(db)
+    assert result.warnings == []
+
+
+def test_a_run_without_tagging_still_stores_the_summary_and_builds_no_similar_index(
+    db: sqlite_utils.Database,
+) -> None:
+    from tracker import similar
+
+    messages: list[str] = []
+    result = ingest.run_pages(
+        db, "jsonl", "scope", iter([_page(1, "c1")]), progress=messages.append, tag=False
+    )
+    assert result.tagged is None and "tagged" not in result.summary()
+    assert not any("tagging" in m or "similar" in m for m in messages)
+    assert db.execute("SELECT COUNT(*) FROM paper_families").fetchone()[0] == 0
+    directory = similar.index_dir(db)
+    assert directory is not None and similar.load_index(directory) is None
+    assert _summary_is_stored(db)
+
+
+def test_a_failed_tagging_is_a_warning_and_the_summary_is_still_stored(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker import tagging
+
+    def failing(database: sqlite_utils.Database) -> object:
+        raise DlradarError("taxonomy missing")
+
+    monkeypatch.setattr(tagging, "tag_papers", failing)
+    result = ingest.run_pages(db, "jsonl", "scope", iter([_page(1, "c1")]))
+    assert result.status == "ok" and result.tagged is None
+    assert result.warnings == ["tagging failed, run `dlradar tag`: taxonomy missing"]
+    assert _summary_is_stored(db)
+
+
+@pytest.mark.parametrize(
+    ("families", "said"),
+    [
+        ({"cnn": 4, "rnn": 3, "gan": 2, "vae": 1}, "tagged 7 (cnn 4, rnn 3, gan 2, ...)"),
+        ({"cnn": 4, "rnn": 3, "gan": 2}, "tagged 7 (cnn 4, rnn 3, gan 2)"),
+        ({"cnn": 4}, "tagged 7 (cnn 4)"),
+        ({}, "tagged 7"),
+    ],
+)
+def test_the_tagging_is_summed_up_by_its_three_biggest_families(
+    db: sqlite_utils.Database,
+    monkeypatch: pytest.MonkeyPatch,
+    families: dict[str, int],
+    said: str,
+) -> None:
+    from collections import Counter
+
+    from tracker import tagging
+    from tracker.tagging.store import TagStats
+
+    monkeypatch.setattr(
+        tagging, "tag_papers", lambda database: TagStats(7, families=Counter(families))
+    )
+    result = ingest.run_pages(db, "jsonl", "scope", iter([_page(1, "c1")]))
+    assert result.tagged == said
+
+
+@pytest.mark.parametrize("error", [DlradarError("bad"), OSError("disk full"), ValueError("bad"),
+                                   MemoryError("too big")])  # fmt: skip
+def test_a_similar_index_that_cannot_be_updated_is_a_warning(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    from tracker import similar
+
+    def failing(database: sqlite_utils.Database) -> object:
+        raise error
+
+    monkeypatch.setattr(similar, "ensure_index", failing)
+    result = ingest.run_pages(db, "jsonl", "scope", iter([_page(1, "c1")]))
+    assert result.status == "ok"
+    assert result.warnings == [f"similar-papers index not updated (built on first use): {error}"]
+    assert _run(db)["errors"] == result.warnings
+
+
+def test_a_database_without_a_file_gets_no_similar_index(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker import similar
+
+    def unexpected(database: sqlite_utils.Database) -> object:
+        raise AssertionError("an in-memory database's index would die with the process")
+
+    monkeypatch.setattr(similar, "index_dir", lambda database: None)  # as for ":memory:"
+    monkeypatch.setattr(similar, "ensure_index", unexpected)
+    messages: list[str] = []
+    result = ingest.run_pages(
+        db, "jsonl", "scope", iter([_page(1, "c1")]), progress=messages.append
+    )
+    assert (result.status, result.warnings) == ("ok", [])
+    assert not any("similar" in m for m in messages)
