@@ -98,6 +98,8 @@ def test_a_failed_run_records_its_warnings_and_then_its_error(db: sqlite_utils.D
     [
         (KeyboardInterrupt(), "interrupted: KeyboardInterrupt"),
         (RuntimeError("boom: "), "interrupted: RuntimeError: boom"),
+        (RuntimeError("no room on disk X"), "interrupted: RuntimeError: no room on disk X"),
+        (ValueError(), "interrupted: ValueError"),
     ],
 )
 def test_an_interrupted_run_says_so_and_reraises(
@@ -442,3 +444,45 @@ def test_a_database_without_a_file_gets_no_similar_index(
     )
     assert (result.status, result.warnings) == ("ok", [])
     assert not any("similar" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("error", "warned"),
+    [
+        (RuntimeError("disk full"), ["search indexer beside the import failed: RuntimeError: disk full"]),
+        # A busy index beside the import is no failure: this process indexes what is queued.
+        (search_index.IndexBusy("locked"), []),
+    ],
+)  # fmt: skip
+def test_an_indexer_beside_a_big_import_that_fails_is_a_warning_unless_the_index_was_busy(
+    db: sqlite_utils.Database,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    warned: list[str],
+) -> None:
+    import os
+
+    parent = os.getpid()
+    real = search_index.index_pending
+
+    def failing_in_the_child(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_index, "index_pending", failing_in_the_child)
+    pages = [_page(1, "c1"), _page(2, "c2")]
+    result = ingest.run_pages(db, "jsonl", "scope", iter(pages), index_beside=True, tag=False)
+    assert (result.status, result.warnings) == ("ok", warned)
+    assert search_index.backlog(db) == 0  # this process indexed what the indexer left
+
+
+def test_a_run_that_changed_nothing_neither_tags_nor_touches_the_similar_index(
+    db: sqlite_utils.Database,
+) -> None:
+    ingest.run_pages(db, "jsonl", "scope", iter([_page(1, "c1")]))
+    for pages in ([_page(1, "c1")], []):  # the same papers again, then nothing at all
+        messages: list[str] = []
+        result = ingest.run_pages(db, "jsonl", "scope", iter(pages), progress=messages.append)
+        assert (result.counts.new, result.counts.updated, result.tagged) == (0, 0, None)
+        assert not any("tagging" in m or "similar" in m for m in messages), messages
