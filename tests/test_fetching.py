@@ -172,8 +172,15 @@ def test_a_listed_run_whose_process_is_gone_is_interrupted(db: sqlite_utils.Data
     _add_run(db, "jsonl", "s", "running", "line:3", message="pid 999999999")
     _add_run(db, "jsonl", "s", "running", None, message=f"pid {os.getpid()}",
              started_at="2999-01-01T00:00:00+00:00")  # fmt: skip
-    assert [r["status"] for r in fetching.list_runs(db)] == ["running", "interrupted"]
-    assert fetching.list_runs(db)[1]["cursor"] == "line:3"
+    # This process's pid, but the process started after the run did: a reused pid.
+    _add_run(db, "jsonl", "s", "running", None, message=f"pid {os.getpid()}",
+             started_at="2000-01-01T00:00:00+00:00")  # fmt: skip
+    assert [r["status"] for r in fetching.list_runs(db)] == [
+        "interrupted",
+        "running",
+        "interrupted",
+    ]
+    assert fetching.list_runs(db)[2]["cursor"] == "line:3"
 
 
 # --- fetch_source -------------------------------------------------------------------------------
@@ -328,6 +335,7 @@ class FakeHub:
 
         self.asked: list[tuple[str, list[Any], Any, str]] = []
         self.stored: list[list[Any]] = []
+        self.databases: list[Any] = []
         self.fail_on = fail_on
 
         def fetch_daily(dates: Any, warnings: list[str], *, client: Any, base_url: str) -> Any:
@@ -342,9 +350,11 @@ class FakeHub:
 
         def fetch_papers(ids: Any, warnings: list[str], *, client: Any, base_url: str) -> Any:
             self.asked.append(("papers", list(ids), client, base_url))
+            warnings.append("one id unknown")
             yield from ids
 
         def store(db: Any, batch: Any) -> StoreResult:
+            self.databases.append(db)
             items = list(batch)
             self.stored.append(items)
             return StoreResult(seen=len(items), matched=len(items) - 1, unknown=1)
@@ -376,12 +386,16 @@ def test_attention_by_id_is_one_batch_and_a_failing_day_keeps_the_days_before_it
     from core.errors import FetchError
 
     hub = FakeHub(monkeypatch, fail_on=date(2025, 5, 27))
+    client = fetching.polite_client(settings)
     total, warnings = fetching.fetch_attention(
-        db, settings, until=date(2025, 5, 27), days=3, arxiv_ids=["2505.1", "2505.2", "2505.3"]
-    )
-    assert [(a[0], a[1]) for a in hub.asked] == [("papers", ["2505.1", "2505.2", "2505.3"])]
+        db, settings, until=date(2025, 5, 27), days=3, arxiv_ids=["2505.1", "2505.2", "2505.3"],
+        client=client, base_url="http://hf",
+    )  # fmt: skip
+    assert hub.asked == [("papers", ["2505.1", "2505.2", "2505.3"], client, "http://hf")]
     assert hub.stored == [["2505.1", "2505.2", "2505.3"]]
-    assert (total.seen, total.matched, total.unknown, warnings) == (3, 2, 1, [])
+    assert hub.databases == [db]
+    assert (total.seen, total.matched, total.unknown) == (3, 2, 1)
+    assert warnings == ["one id unknown"]
     with pytest.raises(FetchError, match="HTTP 503 for 2025-05-27"):
         fetching.fetch_attention(db, settings, until=date(2025, 5, 27), days=3)
     assert hub.stored[1:] == [["2025-05-25 a", "2025-05-25 b"], ["2025-05-26 a", "2025-05-26 b"]]
