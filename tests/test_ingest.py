@@ -1,5 +1,7 @@
 """Run bookkeeping of tracker.ingest.run_pages: what `fetch_runs` holds after each page and at
-the end, whatever ends the run (the atomicity of a page is tested in test_kill.py)."""
+the end, whatever ends the run (the atomicity of a page is tested in test_kill.py); how a run
+sums itself up and names its warnings; what it does once its pages are in (search index,
+tagging, similar-papers index, corpus summary); and when a run stored as running is alive."""
 
 from __future__ import annotations
 
