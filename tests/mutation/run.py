@@ -78,6 +78,7 @@ GROUPS: dict[str, Group] = {
             "tests/test_kill.py::test_an_exception_between_page_and_bookkeeping_changes_neither",
             "tests/test_fetch_resume.py",
             "tests/test_fetch_politeness.py",
+            "tests/test_fetching.py",
             "tests/test_import.py",
             "tests/test_cli.py",
         ),
