@@ -90,7 +90,13 @@ GROUPS: dict[str, Group] = {
     ),
     "escaping": Group(
         ("dashboard/digest/render.py", "dashboard/digest/feeds.py", "core/output.py"),
-        ("tests/test_digest.py", "tests/test_feeds.py", "tests/test_hostile_output.py"),
+        (
+            "tests/test_digest.py",
+            "tests/test_digest_render.py",
+            "tests/test_feeds.py",
+            "tests/test_hostile_output.py",
+            "tests/test_output.py",
+        ),
         "hostile paper text escaped in Markdown, HTML, Atom, terminal and CSV output",
     ),
     "migrations": Group(
