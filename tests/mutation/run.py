@@ -85,7 +85,12 @@ GROUPS: dict[str, Group] = {
     ),
     "http": Group(
         ("tracker/http.py",),
-        ("tests/test_http.py", "tests/test_http_limits.py", "tests/test_fetch_politeness.py"),
+        (
+            "tests/test_http.py",
+            "tests/test_http_contract.py",
+            "tests/test_http_limits.py",
+            "tests/test_fetch_politeness.py",
+        ),
         "politeness: spacing, User-Agent, retries, Retry-After",
     ),
     "escaping": Group(
