@@ -107,6 +107,7 @@ GROUPS: dict[str, Group] = {
     "migrations": Group(
         ("core/db.py",),
         (
+            "tests/test_db.py",
             "tests/test_upgrades.py",
             "tests/test_migrations.py",
             "tests/test_storage_errors.py",
