@@ -27,11 +27,15 @@ from tracker.http import PoliteClient, RetryPolicy, _Watch
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
+# The trickles stop after about 4 s (and the server closes): past every deadline used here, and
+# short, so that a client that ignores its deadline fails the test in seconds, not minutes.
+
+
 def trickle(handler: BaseHTTPRequestHandler) -> None:
     handler.send_response(200)
     handler.send_header("Content-Length", "1000")
     handler.end_headers()
-    for _ in range(1000):
+    for _ in range(20):
         handler.wfile.write(b"x")
         handler.wfile.flush()
         time.sleep(0.2)
@@ -40,7 +44,7 @@ def trickle(handler: BaseHTTPRequestHandler) -> None:
 def trickle_headers(handler: BaseHTTPRequestHandler) -> None:
     # The headers themselves, a byte at a time: read inside requests, before any body.
     handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
-    for _ in range(1000):
+    for _ in range(20):
         handler.wfile.write(b"X")
         handler.wfile.flush()
         time.sleep(0.2)
@@ -155,7 +159,7 @@ def trickle_unannounced(handler: BaseHTTPRequestHandler) -> None:
     # like a whole, short answer.
     handler.send_response(200)
     handler.end_headers()
-    for _ in range(1000):
+    for _ in range(8):
         handler.wfile.write(b"x")
         handler.wfile.flush()
         time.sleep(0.5)
