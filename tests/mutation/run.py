@@ -117,7 +117,7 @@ GROUPS: dict[str, Group] = {
     ),
     "tagging": Group(
         ("tracker/tagging/classify.py", "tracker/tagging/matcher.py"),
-        ("tests/test_tagging.py", "tests/test_tagging_quality.py"),
+        ("tests/test_tagging.py", "tests/test_tagger_scoring.py", "tests/test_tagging_quality.py"),
         "the tagger's scoring and its negative rules",
     ),
 }
