@@ -328,3 +328,11 @@ def serve_tls(
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def test_a_watch_expiring_before_its_connection_is_known_only_marks_it() -> None:
+    # The deadline can pass while connecting (connect timeout longer than the deadline): there
+    # is no socket to shut down yet, and the timer thread must not fail.
+    watch = _Watch()
+    watch.expire()
+    assert watch.expired
