@@ -103,3 +103,15 @@ def test_terminal_text_spaces_line_breaks_and_drops_controls() -> None:
     assert csv_text("\rrm") == " rm"  # a line break is a space first: no formula
     assert csv_text("=1+2") == "'=1+2"
     assert csv_text("-1.5") == "-1.5"
+
+
+def test_without_a_terminal_a_table_is_120_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    def no_terminal(*args: object) -> os.terminal_size:
+        raise OSError("not a terminal")
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    rows = [{"a": "x" * 200}]
+    assert render(rows, "table").splitlines()[2] == "x" * 119 + "…"
