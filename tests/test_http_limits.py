@@ -336,3 +336,29 @@ def test_a_watch_expiring_before_its_connection_is_known_only_marks_it() -> None
     watch = _Watch()
     watch.expire()
     assert watch.expired
+
+
+def silent(handler: BaseHTTPRequestHandler) -> None:
+    # Not even a status line: the client waits in its read (whose timeout is longer here).
+    time.sleep(3)
+
+
+def test_a_server_silent_past_the_deadline_is_a_timeout(serve: Callable[[Handler], str]) -> None:
+    answers = iter([lambda h: h.send_error(503)])
+
+    def first_503_then_silence(handler: BaseHTTPRequestHandler) -> None:
+        next(answers, silent)(handler)
+
+    url = serve(first_503_then_silence)
+    policy = RetryPolicy(retries=1, connect_retries=0, backoff_base_s=0.01, jitter=0)
+    with (
+        PoliteClient(min_interval=0.0, timeout=(2.0, 5.0), policy=policy, deadline_s=1.0) as http,
+        pytest.raises(FetchError) as caught,
+    ):
+        http.get(url)
+    # Cut at the deadline: had the client waited for the server, it would have seen the
+    # connection closed without an answer ("connection failed").
+    assert str(caught.value) == (
+        f"GET {url} failed after 2 attempts: no whole answer within the 1 s deadline"
+        " (attempts: HTTP 503, timeout)"
+    )
