@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from dashboard.digest.render import (
+    _html_link,
     bench_line,
     extractive_tldr,
     h,
@@ -85,6 +86,16 @@ def test_markdown_escaping() -> None:
     assert md("a\\b`c*d_e[f]g<h>i&j|k~l") == "a\\\\b\\`c\\*d\\_e\\[f\\]g\\<h\\>i\\&j\\|k\\~l"
     assert md(None) == ""
     assert md(" two\n lines ") == "two lines"
+
+
+def test_html_links_are_escaped_and_styled_on_request() -> None:
+    assert _html_link("a<b", "https://x.example/?a=1&b=2") == (
+        '<a href="https://x.example/?a=1&amp;b=2">a&lt;b</a>'
+    )
+    assert _html_link("abs", "https://x.example/", "color:red") == (
+        '<a href="https://x.example/" style="color:red">abs</a>'
+    )
+    assert _html_link("abs", "javascript:alert(1)") is None
 
 
 def test_html_escaping() -> None:
@@ -186,6 +197,8 @@ def test_bench_line() -> None:
     assert bench_line(regression) == f"REGRESSION: {config}: p50 1 -> 2 ms (+100 %), regression"
     same = {**base, "verdict": "unchanged", "p50_before": 1, "p50_now": 1, "change_pct": 0}
     assert bench_line(same) == f"{config}: p50 1 -> 1 ms (0 %), unchanged"
+    slower = {**base, "verdict": "unchanged", "p50_before": 1, "p50_now": 1, "change_pct": 0.5}
+    assert bench_line(slower) == f"{config}: p50 1 -> 1 ms (+0.5 %), unchanged"
     faster = {**base, "verdict": "improvement", "p50_before": 2, "p50_now": 1, "change_pct": -50}
     assert bench_line(faster) == f"{config}: p50 2 -> 1 ms (-50 %), improvement"
 

@@ -56,6 +56,8 @@ def test_table_columns_are_aligned_and_trailing_space_trimmed() -> None:
     assert render(rows, "table", max_width=80) == "id  name\n--  ----\n1   ab\n22\n"
     assert render(rows, "table", columns=["name"], max_width=80) == "name\n----\nab\n\n"
     assert render([], "table", max_width=80) == "(no rows)\n"
+    # The header's padding is trimmed too.
+    assert render([{"a": 1, "b": "long"}], "table", max_width=80) == "a  b\n-  ----\n1  long\n"
 
 
 def test_a_wide_table_shrinks_its_widest_column_to_the_terminal() -> None:
