@@ -13,6 +13,8 @@ import sqlite_utils
 
 from core.config import Settings, load_settings
 from core.db import transaction
+from core.errors import DlradarError
+from dashboard.digest import feeds as feeds_module
 from dashboard.digest.feeds import (
     EPOCH,
     PAPERS_PER_FEED,
@@ -325,3 +327,76 @@ def test_year_and_timestamp_edges() -> None:
 def test_feeds_result_says_what_it_did() -> None:
     result = FeedsResult([Path("a"), Path("b")], [Path("c")], [])
     assert str(result) == "paper feeds: 2 written, 1 unchanged, 0 removed"
+
+
+def test_feed_ids_titles_and_a_shared_interest_name(
+    db: sqlite_utils.Database, settings: Settings
+) -> None:
+    add(db, *PAPERS)
+    # A keyword and an author with the same slug: the second gets its kind in the file name.
+    settings.override("interests", "keywords", ["Ada Lovelace"])
+    settings.override("interests", "authors", ["Ada Lovelace"])
+    refresh_feeds(db, settings)
+    feeds = Path("data/feeds")
+    family = parse(feeds / "transformer.atom").feed
+    assert (family.id, family.title) == (
+        "urn:dlradar:feed:family:transformer",
+        "dlradar: new transformer papers",
+    )
+    keyword = parse(feeds / "interest-ada-lovelace.atom").feed
+    assert (keyword.id, keyword.title) == (
+        "urn:dlradar:feed:interest:keyword:ada-lovelace",
+        "dlradar: new papers, keyword Ada Lovelace",
+    )
+    author = parse(feeds / "interest-author-ada-lovelace.atom")
+    assert (author.feed.id, author.feed.title) == (
+        "urn:dlradar:feed:interest:author:ada-lovelace",
+        "dlradar: new papers, author Ada Lovelace",
+    )
+    assert [e.title for e in author.entries] == [PAPERS[1].title]
+
+
+def test_an_interest_feed_lists_the_newest_matches_first(
+    db: sqlite_utils.Database, settings: Settings
+) -> None:
+    # Stored in an order that is neither by date nor its reverse; one has no date at all.
+    text = "We propose a graph attention model."
+    add(
+        db,
+        paper(1, "Graph attention, middle", text, "2025-08-20"),
+        paper(2, "Graph attention, newest", text, "2025-08-22"),
+        paper(3, "Graph attention, oldest", text, "2025-08-18"),
+    )
+    with transaction(db):
+        PaperStore(db).add(
+            [PaperRecord(source="jsonl", source_id="u", title="Graph attention, undated")]
+        )
+    refresh_feeds(db, settings)
+    entries = parse(Path("data/feeds/interest-graph-attention.atom")).entries
+    assert [e.title.split(", ")[1] for e in entries] == ["newest", "middle", "oldest", "undated"]
+
+
+def test_a_feed_holds_at_most_papers_per_feed(
+    db: sqlite_utils.Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds_module, "PAPERS_PER_FEED", 2)
+    add(
+        db,
+        *(
+            paper(n, f"Transformer {n}", "We train a transformer.", f"2025-08-1{n}")
+            for n in range(5)
+        ),
+    )
+    refresh_feeds(db, settings)
+    entries = parse(Path("data/feeds/transformer.atom")).entries
+    assert [e.title for e in entries] == ["Transformer 4", "Transformer 3"]
+
+
+def test_a_file_in_place_of_the_feeds_directory_is_named(
+    db: sqlite_utils.Database, settings: Settings, workdir: Path
+) -> None:
+    (workdir / "feeds").write_text("x")
+    settings.override("digest", "feeds_directory", "feeds")
+    with pytest.raises(DlradarError) as caught:
+        refresh_feeds(db, settings)
+    assert str(caught.value) == "[digest] feeds_directory = 'feeds' is a file, not a directory"
