@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from dashboard.digest.render import (
+    _clip,
     _html_link,
     bench_line,
     extractive_tldr,
@@ -163,6 +164,39 @@ def test_sentences_and_tldr() -> None:
     assert (
         extractive_tldr("We propose graphs. " + "Y" * 200 + ".", limit=100) == "We propose graphs."
     )
+
+
+def test_abbreviations_join_the_sentence_they_end() -> None:
+    assert split_sentences("A first one. Models, e.g. BERT, work. Next one.") == [
+        "A first one.",
+        "Models, e.g. BERT, work.",
+        "Next one.",
+    ]
+    assert split_sentences("See Fig. 2 and Sec. 3. Done.") == ["See Fig. 2 and Sec. 3.", "Done."]
+
+
+def test_clip_cuts_at_a_word_and_drops_trailing_punctuation() -> None:
+    assert _clip("abc def", 7) == "abc def"  # exactly the limit: kept
+    assert _clip("abc de fgh", 8) == "abc de…"
+    assert _clip("Big MAX, then more", 10) == "Big MAX…"
+
+
+def test_tldr_takes_the_next_sentence_only_while_short_and_fitting() -> None:
+    # Chosen sentence of 10 characters: short only under limit // 2 (10 for 20 and for 21).
+    assert extractive_tldr("We did it. Ok.", limit=20) == "We did it."
+    assert extractive_tldr("We did it. Ok.", limit=21) == "We did it."
+    assert extractive_tldr("We did it. Ok.", limit=22) == "We did it. Ok."
+    # 26 characters, under half of 60: the next one is added.
+    assert extractive_tldr("We propose graphs for all. Ok.", limit=60) == (
+        "We propose graphs for all. Ok."
+    )
+    # 10 + 1 + 19 = 30 fits a limit of 30; one more character does not.
+    assert (
+        extractive_tldr("We did it. " + "N" * 18 + ".", limit=30) == "We did it. " + "N" * 18 + "."
+    )
+    assert extractive_tldr("We did it. " + "N" * 19 + ".", limit=30) == "We did it."
+    # A contribution sentence that is only a lead-in is kept as it is.
+    assert extractive_tldr("Background here. In this paper,") == "In this paper,"
 
 
 def test_trend_wording() -> None:

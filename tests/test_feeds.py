@@ -400,3 +400,34 @@ def test_a_file_in_place_of_the_feeds_directory_is_named(
     with pytest.raises(DlradarError) as caught:
         refresh_feeds(db, settings)
     assert str(caught.value) == "[digest] feeds_directory = 'feeds' is a file, not a directory"
+
+
+def test_slugs_are_cut_at_60_characters_without_edge_dashes() -> None:
+    assert slug("a" * 70) == "a" * 60
+    assert slug("!" + "a" * 70) == "a" * 60  # a leading dash does not take a character
+    assert slug("a" * 59 + " b") == "a" * 59  # nor is one left at the cut
+    assert slug("--Hello--") == "hello"
+
+
+def test_an_interest_feed_takes_the_newest_of_its_most_relevant_matches(
+    db: sqlite_utils.Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One paper per feed: the 4 most relevant matches are candidates, and the newest of them
+    # is shown. The 4 old papers say "graph attention" in the title and the abstract, the 2 new
+    # ones once in a long abstract: not among the candidates.
+    monkeypatch.setattr(feeds_module, "PAPERS_PER_FEED", 1)
+    settings.override("interests", "authors", [])
+    strong = "We propose graph attention. Graph attention everywhere."
+    weak = "We study many things over many pages, among them once graph attention, and more."
+    old = [paper(n, f"Graph attention {n}", strong, f"2025-08-1{n}") for n in range(4)]
+    new = [paper(n, f"Other {n}", weak, f"2025-08-2{n}") for n in range(4, 6)]
+    add(db, *old, *new)
+    refresh_feeds(db, settings)
+    entries = parse(Path("data/feeds/interest-graph-attention.atom")).entries
+    assert [e.title for e in entries] == ["Graph attention 3"]
+
+
+def test_a_summary_falls_back_to_the_text_as_it_is() -> None:
+    # An abstract that is nothing but an empty LaTeX macro has no sentence to take.
+    entry = paper_entry(_paper(abstract="\\emph{}"))
+    assert entry.findtext("{http://www.w3.org/2005/Atom}summary") == "\\emph{}"
