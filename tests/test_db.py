@@ -379,3 +379,38 @@ def test_a_nested_transaction_joins_the_outer_one(tmp_path: Path) -> None:
 
 def test_utc_now_is_whole_seconds_in_utc() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", utc_now())
+
+
+def test_an_up_to_date_database_opens_while_another_connection_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening applies nothing, so it takes no write lock: the dashboard opens the database
+    # while a fetch commits a page. (No waiting at all here, so a lock taken would fail.)
+    schemas = [_schema("first"), _schema("second")]
+    open_db(tmp_path / "x.db", schemas).conn.close()
+    writer = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO first VALUES ('a', 'b')")
+    monkeypatch.setattr(core_db, "LOCK_WAIT_SECONDS", 0)
+    db = open_db(tmp_path / "x.db", schemas)
+    assert applied_versions(db) == {"first": 2, "second": 2}
+    db.conn.close()
+    writer.execute("ROLLBACK")
+    writer.close()
+
+
+def test_the_connection_waits_for_a_lock_from_its_first_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The journal mode is read before `PRAGMA busy_timeout` is set: the connection's own
+    # timeout covers that first statement.
+    seen: list[object] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args: object, **kw: object) -> sqlite3.Connection:
+        seen.append(kw.get("timeout"))
+        return real_connect(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core_db.sqlite3, "connect", connect)
+    open_db(tmp_path / "x.db").conn.close()
+    assert seen == [30]
