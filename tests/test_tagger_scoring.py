@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.tagging.classify import Classification, Tagger
+from tracker.tagging.classify import Classification, Tagger, classify
 from tracker.tagging.matcher import Matcher, _forms, _tokenise
 from tracker.tagging.rules import parse_taxonomy
 
@@ -34,6 +34,7 @@ TAXONOMY = parse_taxonomy(
                     {"names": ["ALF"], "weight": 0.7, "case_sensitive": True},
                     {"names": ["alpha hint"], "weight": 0.9, "title_only": True},
                     {"names": ["big alpha net"], "weight": 0.7},
+                    {"names": ["alpha net block"], "weight": 0.65},
                 ],
                 "negatives": [{"names": ["graph alpha net"]}],
             },
@@ -51,10 +52,20 @@ TAXONOMY = parse_taxonomy(
             "own": {"factor": 1.0, "own": True, "cues": ["we"]},
             "passing": {"factor": 0.5, "carry": True, "cues": ["unlike"]},
             "critique": {"factor": 0.25, "in_title": False, "cues": ["fails"]},
+            "strong": {"factor": 2.0, "cues": ["notably"]},
         },
     }
 )
-TAGGER = Tagger(TAXONOMY)
+
+
+class _Tagger:
+    """A fresh Tagger (and Matcher) for every text: building one is part of what is tested."""
+
+    def classify(self, title: str, abstract: str = "") -> Classification:
+        return Tagger(TAXONOMY).classify(title, abstract)
+
+
+TAGGER = _Tagger()
 
 
 def tag(title: str, abstract: str = "") -> dict[str, float]:
@@ -226,3 +237,103 @@ def test_a_phrase_without_a_word_is_refused() -> None:
     bad = parse_taxonomy({"families": {"x": {"terms": [{"names": ["--"], "weight": 0.5}]}}})
     with pytest.raises(ValueError, match=r"taxonomy phrase '--' has no word"):
         Matcher(bad)
+
+
+def test_strength_is_capped_below_certainty() -> None:
+    # 0.6 * 0.9 * 2 = 1.08 and 0.7 * 0.9 * 2 = 1.26: each mention counts 0.99 at most.
+    assert tag("Notably alpha net") == {"alpha": 0.99, "beta": 0.54}
+    assert tag("Notably big alpha net") == {"alpha": 0.99, "beta": 0.54}
+
+
+def test_of_two_phrases_starting_together_the_longer_counts() -> None:
+    result = TAGGER.classify("Alpha net block")
+    assert result.confidence == {"alpha": 0.585}  # 0.65 * 0.9, not also "alpha net"
+    assert result.evidence == {"alpha": ["alpha net block"]}
+
+
+def test_a_skipped_phrase_does_not_hide_the_rest_of_its_clause() -> None:
+    # "alpha hint" (title only) is skipped with an abstract; "beta layer" after it still counts.
+    assert tag("", "We use alpha hint and beta layer. A beta layer again.") == {"beta": 0.686}
+    # "alpha net" inside "big alpha net" is skipped for alpha, but still votes for beta:
+    # 0.3 * 0.8 = 0.24 and 0.44: 1 - 0.76 * 0.56.
+    assert tag("", "A big alpha net. A beta layer.") == {"alpha": 0.56, "beta": 0.574}
+
+
+@pytest.mark.parametrize(
+    ("title", "confidence"),
+    [
+        ("Graph alpha net and an alpha net", {"alpha": 0.54}),  # the second does not overlap
+        ("Alpha net graph alpha net", {"alpha": 0.54}),  # the negative starts where it ends
+        ("Graph alpha net alpha net", {"alpha": 0.54}),  # the negative ends where it starts
+    ],
+)
+def test_a_negative_cancels_only_what_it_overlaps(title: str, confidence: dict[str, float]) -> None:
+    assert tag(title) == confidence
+
+
+def test_the_first_own_sentence_ends_the_background() -> None:
+    # Own in sentence 0: nothing is background, even with a later own sentence.
+    assert tag("", "We build an alpha net. An alpha net here. We say so.") == {"alpha": 0.73}
+    # Own first in sentence 1: sentence 0 is background (0.24), sentence 2 is not (0.48).
+    assert tag("", "The alpha net is known. We build it. An alpha net here. We say so.") == {
+        "alpha": 0.605
+    }
+
+
+def test_merged_mentions_of_a_sentence_keep_every_phrase() -> None:
+    result = TAGGER.classify("", "An alpha net, an ALF.")
+    assert result.confidence == {"alpha": 0.56}
+    assert result.evidence == {"alpha": ["alpha net", "ALF"]}
+
+
+def test_the_repeat_limit_drops_the_weakest_mentions() -> None:
+    # Title 0.54, background 0.24, own 0.48: the two strongest count, 1 - 0.46 * 0.52.
+    result = TAGGER.classify("Alpha net", "The alpha net is known. We build an alpha net.")
+    assert result.confidence == {"alpha": 0.761}
+    # Past the limit for one phrase, weaker mentions of other phrases still count:
+    # 0.48, 0.48 (a third one dropped) and a background ALF 0.28: 1 - 0.52 ** 2 * 0.72.
+    text = "An ALF is known. We build an alpha net. The alpha net works. The alpha net wins."
+    assert tag("", text) == {"alpha": 0.805}
+
+
+def test_a_confidence_equal_to_the_threshold_is_tagged() -> None:
+    exact = Tagger(
+        parse_taxonomy(
+            {
+                "scoring": {"threshold": 0.5, "title_only_threshold": 0.5, "title_factor": 1.0},
+                "families": {
+                    "half": {"terms": [{"names": ["half"], "weight": 0.5}]},
+                    "cond": {"terms": [{"names": ["cond"], "weight": 0.9, "unless": ["half"]}]},
+                },
+            }
+        )
+    )
+    assert exact.classify("Half").confidence == {"half": 0.5}
+    # ... and so counts as present for `unless`.
+    assert exact.classify("Half cond").confidence == {"half": 0.5}
+
+
+def test_to_json_keeps_non_ascii_evidence() -> None:
+    result = Classification(["x"], {"x": ["naïve net"]}, {"x": 0.5})
+    assert result.to_json() == (
+        '{"families": ["x"], "evidence": {"x": ["naïve net"]}, "confidence": {"x": 0.5}}'
+    )
+
+
+def test_classify_without_an_abstract_is_a_title_alone() -> None:
+    # "ImageNet classification" counts for cnn in a title classified alone only.
+    assert "cnn" in classify("ImageNet classification with deep networks").families
+
+
+def test_the_matcher_keeps_its_taxonomy() -> None:
+    assert Matcher(TAXONOMY).taxonomy is TAXONOMY
+
+
+def test_more_plural_forms() -> None:
+    assert _forms("AI") == ["AI", "AIs", "AIes"]
+    assert _forms("copy") == ["copy", "copys", "copyes", "copies"]
+    assert _forms("study") == ["study", "studys", "studyes", "studies"]
+    assert _forms("BOXY") == ["BOXY", "BOXYs", "BOXYes", "BOXIES"]
+    assert _forms("PLAY") == ["PLAY", "PLAYs", "PLAYes"]
+    assert _forms("play") == ["play", "plays", "playes"]
+    assert _forms("Marx") == ["Marx", "Marxs", "Marxes"]
