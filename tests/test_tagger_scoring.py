@@ -211,6 +211,10 @@ def test_tokens() -> None:
         ("An alpha net in 2. An alpha net.", [0, 1]),
         ("An alpha net v. 2 and an alpha net.", [0, 0]),
         ("An alpha net! An alpha net? An alpha net.", [0, 1, 2]),
+        # A full stop right after the first word ends a sentence too.
+        ("Done. An alpha net. An alpha net.", [1, 2]),
+        # Two letters are a word, not an initial.
+        ("An alpha net as we do. An alpha net.", [0, 1]),
     ],
 )
 def test_sentences_end_at_marks_but_not_after_abbreviations(
