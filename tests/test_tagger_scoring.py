@@ -341,3 +341,4 @@ def test_more_plural_forms() -> None:
     assert _forms("PLAY") == ["PLAY", "PLAYs", "PLAYes"]
     assert _forms("play") == ["play", "plays", "playes"]
     assert _forms("Marx") == ["Marx", "Marxs", "Marxes"]
+    assert _forms("MARX") == ["MARX", "MARXs", "MARXes"]  # no -IES but after a Y
