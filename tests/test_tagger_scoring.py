@@ -342,3 +342,8 @@ def test_more_plural_forms() -> None:
     assert _forms("play") == ["play", "plays", "playes"]
     assert _forms("Marx") == ["Marx", "Marxs", "Marxes"]
     assert _forms("MARX") == ["MARX", "MARXs", "MARXes"]  # no -IES but after a Y
+
+
+def test_a_tagger_without_an_abstract_classifies_a_title_alone() -> None:
+    # The title-only phrase and the title-only threshold apply.
+    assert Tagger(TAXONOMY).classify("Alpha hint").confidence == {"alpha": 0.81}
