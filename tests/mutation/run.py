@@ -86,17 +86,29 @@ GROUPS: dict[str, Group] = {
     ),
     "http": Group(
         ("tracker/http.py",),
-        ("tests/test_http.py", "tests/test_fetch_politeness.py"),
+        (
+            "tests/test_http.py",
+            "tests/test_http_contract.py",
+            "tests/test_http_limits.py",
+            "tests/test_fetch_politeness.py",
+        ),
         "politeness: spacing, User-Agent, retries, Retry-After",
     ),
     "escaping": Group(
         ("dashboard/digest/render.py", "dashboard/digest/feeds.py", "core/output.py"),
-        ("tests/test_digest.py", "tests/test_feeds.py", "tests/test_hostile_output.py"),
+        (
+            "tests/test_digest.py",
+            "tests/test_digest_render.py",
+            "tests/test_feeds.py",
+            "tests/test_hostile_output.py",
+            "tests/test_output.py",
+        ),
         "hostile paper text escaped in Markdown, HTML, Atom, terminal and CSV output",
     ),
     "migrations": Group(
         ("core/db.py",),
         (
+            "tests/test_db.py",
             "tests/test_upgrades.py",
             "tests/test_migrations.py",
             "tests/test_storage_errors.py",
@@ -106,7 +118,7 @@ GROUPS: dict[str, Group] = {
     ),
     "tagging": Group(
         ("tracker/tagging/classify.py", "tracker/tagging/matcher.py"),
-        ("tests/test_tagging.py", "tests/test_tagging_quality.py"),
+        ("tests/test_tagging.py", "tests/test_tagger_scoring.py", "tests/test_tagging_quality.py"),
         "the tagger's scoring and its negative rules",
     ),
 }
