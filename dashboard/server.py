@@ -48,13 +48,23 @@ def warm_up_streamlit() -> None:
     """Put one element outside a page: the first element of a process checks whether it runs
     in a REPL by reading the source of every frame on the stack (inspect.stack()), which under
     a page's deep stack took 0.4 s of the first page load here, and a few milliseconds here."""
+    import logging
+
     import streamlit as st
     from streamlit import config
     from streamlit import logger as streamlit_logger
 
+    # Quiet for this one element ("missing ScriptRunContext" is true and expected here), then
+    # as Streamlit's import set it (the level of logger.level); it does not set it again.
+    level = config.get_option("logger.level")
+    warn = config.get_option("global.showWarningOnDirectExecution")
     config.set_option("global.showWarningOnDirectExecution", False)
-    streamlit_logger.set_log_level("error")  # "missing ScriptRunContext": true and expected
-    st.empty()  # Streamlit's command line sets its options and log level again afterwards
+    streamlit_logger.set_log_level(logging.ERROR)
+    try:
+        st.empty()
+    finally:
+        streamlit_logger.set_log_level(level.upper())
+        config.set_option("global.showWarningOnDirectExecution", warn)
 
 
 def main() -> None:

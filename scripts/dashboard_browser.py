@@ -21,6 +21,7 @@ what Streamlit and Plotly cost on this machine before a page does any work of it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import subprocess
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +121,24 @@ def _visit(browser: Any, url: str, context: Any = None) -> float:
     return seconds
 
 
+@contextlib.contextmanager
+def _served(db: Path, workdir: Path, app: Path, port: int | None) -> Iterator[str]:
+    """The URL of a freshly started server of `app`, stopped afterwards."""
+    process, url = _start(db, workdir, app, port)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def _time_served(
     browser: Any, db: Path, workdir: Path, app: Path, path: str, cached: Any, port: int | None
 ) -> tuple[float, float]:
     """First and second visit of `path` on a freshly started server of `app`."""
-    process, url = _start(db, workdir, app, port)
-    try:
+    with _served(db, workdir, app, port) as url:
         target = f"{url}/{path}" if path else url
         return _visit(browser, target, cached), _visit(browser, target, cached)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,24 +167,19 @@ def main(argv: list[str] | None = None) -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         port = _free_port() if args.browser_cache else None
         cached = browser.new_context(viewport=VIEWPORT) if args.browser_cache else None
+        db = args.db.resolve()
         if cached is not None:  # fill the cache: every page once, on a server of its own
-            process, url = _start(args.db.resolve(), workdir, APP, port)
-            try:
+            with _served(db, workdir, APP, port) as url:
                 for name in args.pages.split(","):
                     _visit(browser, url if name == "overview" else f"{url}/{name}", cached)
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
         if args.floor:
             for name in FLOOR_APPS:
                 app = _floor_app(workdir, name)
-                first, again = _time_served(browser, args.db, workdir, app, "", cached, port)
+                first, again = _time_served(browser, db, workdir, app, "", cached, port)
                 print(f"floor: {name:22s} first {first:6.2f} s   again {again:6.2f} s", flush=True)
         for name in args.pages.split(","):
             path = "" if name == "overview" else name
-            first, again = _time_served(
-                browser, args.db.resolve(), workdir, APP, path, cached, port
-            )
+            first, again = _time_served(browser, db, workdir, APP, path, cached, port)
             rows.append((name, first, again))
             print(f"{name:12s} first {first:6.2f} s   again {again:6.2f} s", flush=True)
         browser.close()

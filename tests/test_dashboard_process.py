@@ -72,3 +72,21 @@ def test_the_server_stops_with_the_command(tmp_path: Path, how: signal.Signals) 
     finally:
         if server.is_running():
             server.kill()
+
+
+def test_the_warm_up_before_serving_leaves_streamlits_logging_as_it_was() -> None:
+    # Streamlit sets its log level at import only: a warm-up that left it at "error" would
+    # hide every warning the server logs afterwards.
+    import logging
+
+    from streamlit import config
+    from streamlit.logger import get_logger
+
+    from dashboard.server import warm_up_streamlit
+
+    server_log = get_logger("streamlit.web.server")  # one of Streamlit's own, as it logs
+    before = server_log.getEffectiveLevel()
+    warn = config.get_option("global.showWarningOnDirectExecution")
+    warm_up_streamlit()
+    assert server_log.getEffectiveLevel() == before <= logging.WARNING
+    assert config.get_option("global.showWarningOnDirectExecution") == warn
